@@ -1,0 +1,206 @@
+import type { ManifestDiagnostic } from '../../protocol/diagnostics';
+import { buildDag, findCycles, producerOf, producers } from './dag';
+import { findInterpolations, resolveInterpolation, type InterpolationScope } from './interpolation';
+import { isObj, normalizePath, outPaths, section, stringList, type Obj } from './manifest-view';
+import type { ParsedManifest, Span, ValuePath } from './parsed-manifest';
+import { didYouMean, listNames, suggest } from './suggest';
+
+export interface SemanticOptions {
+  /** Whether a path (relative to the manifest folder) exists on disk; omit to skip the check. */
+  fileExists?: (relPath: string) => boolean;
+}
+
+/** Fields of a step whose strings may hold interpolations. */
+const INTERPOLATED_STEP_FIELDS = ['cmd', 'deps', 'outs', 'metrics', 'wdir', 'env'] as const;
+
+/** Checks that no schema can express: references, the step graph, outputs, interpolations. */
+export function semanticDiagnostics(parsed: ParsedManifest, opts: SemanticOptions = {}): ManifestDiagnostic[] {
+  const root = parsed.value;
+  const steps = section(root, 'steps');
+  const params = section(root, 'params');
+  const datasets = section(root, 'datasets');
+  const models = section(root, 'models');
+  const stepNames = Object.keys(steps);
+  const out: ManifestDiagnostic[] = [];
+  const err = (span: Span, code: ManifestDiagnostic['code'], message: string, extra: Partial<ManifestDiagnostic> = {}) =>
+    out.push({ severity: 'error', code, message, ...span, ...extra });
+
+  for (const d of parsed.crossBlockDuplicates) {
+    const line = parsed.text.slice(0, d.firstSpan.start).split('\n').length;
+    err(d.span, 'duplicate-key', `Duplicate key "${d.path[d.path.length - 1]}" (first defined on line ${line}); the later definition is ignored.`, {
+      related: [{ ...d.firstSpan, message: 'first defined here' }],
+    });
+  }
+
+  const scope: InterpolationScope = { params, datasets: datasets as InterpolationScope['datasets'], steps: steps as InterpolationScope['steps'] };
+  const resolveAll = (s: string): string | undefined => {
+    let ok = true;
+    const v = s.replace(/\$\{\s*([^}]*?)\s*\}/g, (_, expr: string) => {
+      const r = resolveInterpolation(expr, scope);
+      if (!r.ok || r.value === undefined) ok = false;
+      return r.ok && r.value !== undefined ? r.value : '';
+    });
+    return ok ? v : undefined;
+  };
+
+  // References by name.
+  const refCheck = (path: ValuePath, name: string, known: string[], kind: 'step' | 'param' | 'dataset' | 'model', context: string) => {
+    if (known.includes(name)) return;
+    const sugg = suggest(name, known);
+    err(parsed.valueSpan(path), kind === 'param' ? 'unknown-param' : kind === 'dataset' ? 'unknown-dataset' : kind === 'model' ? 'unknown-model' : 'unknown-step',
+      `Unknown ${kind} "${name}" in ${context}${didYouMean(sugg)} Known ${kind}s: ${listNames(known)}.`, { data: { suggestions: sugg, name, kind } });
+  };
+
+  for (const [name, step] of Object.entries(steps)) {
+    if (!isObj(step)) continue;
+    for (const n of stringList(step.needs)) {
+      refCheck(['steps', name, 'needs', ...(n.index === undefined ? [] : [n.index])], n.value, stepNames, 'step', `the needs of step "${name}"`);
+    }
+    for (const p of stringList(step.params)) {
+      refCheck(['steps', name, 'params', ...(p.index === undefined ? [] : [p.index])], p.value, Object.keys(params), 'param', `the params of step "${name}"`);
+    }
+    checkInterpolations(parsed, ['steps', name], step, scope, out);
+  }
+  for (const [name, ds] of Object.entries(datasets)) if (isObj(ds)) checkInterpolations(parsed, ['datasets', name], { path: ds.path }, scope, out);
+
+  for (const [name, model] of Object.entries(models)) {
+    if (isObj(model) && typeof model.from === 'string') refCheck(['models', name, 'from'], model.from, stepNames, 'step', `the source of model "${name}"`);
+  }
+  checkDeployments(parsed, root, models, out);
+  checkSweeps(parsed, root, steps, params, out, refCheck);
+  checkGraph(parsed, root, stepNames, resolveAll, out);
+  checkOutputs(parsed, steps, out);
+  if (opts.fileExists) checkDeps(parsed, steps, resolveAll, opts.fileExists, out);
+  checkGateMetrics(parsed, models, steps, out);
+  return out;
+}
+
+function checkInterpolations(parsed: ParsedManifest, base: ValuePath, obj: Obj, scope: InterpolationScope, out: ManifestDiagnostic[]): void {
+  const visit = (path: ValuePath, v: unknown) => {
+    if (typeof v === 'string') {
+      if (!v.includes('${')) return;
+      const src = parsed.sourceAt(path);
+      let searchFrom = 0;
+      for (const ref of findInterpolations(v)) {
+        const r = resolveInterpolation(ref.expr, scope);
+        const literal = v.slice(ref.index, ref.index + ref.length);
+        // Point at the `${…}` itself when it appears verbatim in the source (it does unless escaped).
+        let span: Span = src ?? parsed.valueSpan(path);
+        if (src) {
+          const at = src.source.indexOf(literal, searchFrom);
+          if (at !== -1) {
+            span = { start: src.start + at, end: src.start + at + literal.length };
+            searchFrom = at + literal.length;
+          }
+        }
+        if (!r.ok) {
+          out.push({ severity: 'error', code: 'unresolved-interpolation', message: `Interpolation does not resolve: ${r.message}${didYouMean(r.suggestions.map((s) => `\${${s}}`))}`.replace(/\.$/, ''), ...span,
+            data: { suggestions: r.suggestions, ...(r.name ? { name: r.name } : {}), ...(r.kind ? { kind: r.kind } : {}) } });
+        }
+      }
+    } else if (Array.isArray(v)) v.forEach((x, i) => visit([...path, i], x));
+    else if (isObj(v)) for (const [k, x] of Object.entries(v)) visit([...path, k], x);
+  };
+  for (const field of INTERPOLATED_STEP_FIELDS.concat(['path' as never])) if (field in obj) visit([...base, field], obj[field]);
+}
+
+function modelNameOf(ref: string): string {
+  const m = /^models:\/([^/@]+)/.exec(ref);
+  return m ? m[1] : ref;
+}
+
+function checkDeployments(parsed: ParsedManifest, root: unknown, models: Obj, out: ManifestDiagnostic[]): void {
+  const known = Object.keys(models);
+  for (const [name, dep] of Object.entries(section(root, 'deployments'))) {
+    if (!isObj(dep) || typeof dep.model !== 'string') continue;
+    const isUri = dep.model.startsWith('models:/');
+    const model = modelNameOf(dep.model);
+    if (known.includes(model)) continue;
+    const sugg = suggest(model, known);
+    out.push({
+      severity: isUri ? 'warning' : 'error',
+      code: 'unknown-model',
+      message: isUri
+        ? `Model "${model}" is not declared under models:, so deployment "${name}" works only if it is already registered${didYouMean(sugg)}`
+        : `Deployment "${name}" uses unknown model "${model}"${didYouMean(sugg)} Known models: ${listNames(known)}.`,
+      ...parsed.valueSpan(['deployments', name, 'model']),
+      data: { suggestions: sugg, name: model, kind: 'model' },
+    });
+  }
+}
+
+function checkSweeps(
+  parsed: ParsedManifest,
+  root: unknown,
+  steps: Obj,
+  params: Obj,
+  out: ManifestDiagnostic[],
+  refCheck: (path: ValuePath, name: string, known: string[], kind: 'step' | 'param', context: string) => void,
+): void {
+  for (const [name, sweep] of Object.entries(section(root, 'sweeps'))) {
+    if (!isObj(sweep)) continue;
+    if (typeof sweep.step === 'string') refCheck(['sweeps', name, 'step'], sweep.step, Object.keys(steps), 'step', `sweep "${name}"`);
+    if (isObj(sweep.space)) for (const p of Object.keys(sweep.space)) {
+      if (!(p in params)) {
+        const sugg = suggest(p, Object.keys(params));
+        out.push({ severity: 'error', code: 'unknown-param', message: `Sweep "${name}" searches over "${p}", which is not a param${didYouMean(sugg)} Params: ${listNames(Object.keys(params))}.`,
+          ...parsed.keySpan(['sweeps', name, 'space', p]), data: { suggestions: sugg, name: p, kind: 'param' } });
+      }
+    }
+  }
+}
+
+function checkGraph(parsed: ParsedManifest, root: unknown, stepNames: string[], resolve: (s: string) => string | undefined, out: ManifestDiagnostic[]): void {
+  const edges = buildDag(root, resolve);
+  for (const cycle of findCycles(stepNames, edges)) {
+    const names = [...cycle.map((e) => e.from), cycle[0].from].join(' → ');
+    for (const e of cycle) {
+      const path: ValuePath = ['steps', e.from, e.via, ...(e.index === undefined ? [] : [e.index])];
+      const how = e.via === 'needs' ? `needs "${e.to}"` : `depends on an output of "${e.to}"`;
+      out.push({ severity: 'error', code: 'cycle', message: `Cycle in the pipeline: ${names} (here "${e.from}" ${how}). Remove one of these edges.`,
+        ...parsed.valueSpan(path), data: { edge: { from: e.from, to: e.to, via: e.via } } });
+    }
+  }
+}
+
+function checkOutputs(parsed: ParsedManifest, steps: Obj, out: ManifestDiagnostic[]): void {
+  const byOut = producers(steps);
+  for (const [name, step] of Object.entries(steps)) {
+    for (const o of outPaths(step)) {
+      const owners = byOut.get(normalizePath(o.value)) ?? [];
+      if (owners.length < 2) continue;
+      const others = owners.filter((s) => s !== name).map((s) => `"${s}"`);
+      out.push({ severity: 'error', code: 'duplicate-out', message: `Output "${o.value}" is also declared by step ${others.join(', ')}; each output must have exactly one producing step.`,
+        ...parsed.valueSpan(['steps', name, 'outs', ...o.path]) });
+    }
+  }
+}
+
+function checkDeps(parsed: ParsedManifest, steps: Obj, resolve: (s: string) => string | undefined, fileExists: (p: string) => boolean, out: ManifestDiagnostic[]): void {
+  const byOut = producers(steps);
+  for (const [name, step] of Object.entries(steps)) {
+    if (!isObj(step)) continue;
+    for (const d of stringList(step.deps)) {
+      const dep = resolve(d.value);
+      if (dep === undefined || /[*?[]/.test(dep)) continue;
+      if (producerOf(dep, byOut).length || fileExists(normalizePath(dep))) continue;
+      out.push({ severity: 'warning', code: 'missing-dep', message: `Dependency "${dep}" of step "${name}" is not produced by any step and does not exist on disk.`,
+        ...parsed.valueSpan(['steps', name, 'deps', ...(d.index === undefined ? [] : [d.index])]) });
+    }
+  }
+}
+
+function checkGateMetrics(parsed: ParsedManifest, models: Obj, steps: Obj, out: ManifestDiagnostic[]): void {
+  for (const [name, model] of Object.entries(models)) {
+    if (!isObj(model) || typeof model.from !== 'string' || !Array.isArray(model.gates)) continue;
+    const step = steps[model.from];
+    if (!isObj(step) || !Array.isArray(step.logs_metrics)) continue; // only checkable where the step declares what it logs
+    const logged = stringList(step.logs_metrics).map((m) => m.value);
+    model.gates.forEach((g, i) => {
+      if (!isObj(g) || typeof g.metric !== 'string' || logged.includes(g.metric)) return;
+      const sugg = suggest(g.metric, logged);
+      out.push({ severity: 'warning', code: 'unlogged-metric', message: `Gate of model "${name}" checks metric "${g.metric}", which step "${model.from}" does not log${didYouMean(sugg)} It logs: ${listNames(logged)}.`,
+        ...parsed.valueSpan(['models', name, 'gates', i, 'metric']), data: { suggestions: sugg } });
+    });
+  }
+}

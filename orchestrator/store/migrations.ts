@@ -1,0 +1,112 @@
+/**
+ * SQLite schema, as an append-only list of scripts. Script i brings the database from
+ * `PRAGMA user_version` i to i + 1; never edit a shipped script, add a new one instead.
+ * A database whose user_version exceeds MIGRATIONS.length was written by a newer release
+ * and is refused rather than guessed at.
+ *
+ * Conventions: ids are TEXT (32-hex run ids) except experiments (INTEGER, exposed as a
+ * string, "0" = Default as in MLflow); times are INTEGER ms since the epoch; a NULL metric
+ * value stands for NaN because SQLite stores NaN as NULL.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: initial schema
+  `
+  CREATE TABLE experiments (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL
+  );
+  -- MLflow clients that never set an experiment log into experiment "0".
+  INSERT INTO experiments (id, name, created_at) VALUES (0, 'Default', CAST(unixepoch('now') AS INTEGER) * 1000);
+
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY NOT NULL,
+    experiment_id INTEGER NOT NULL REFERENCES experiments (id),
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('pipeline', 'step', 'trial', 'sweep')),
+    parent_id TEXT REFERENCES runs (id) ON DELETE CASCADE,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted', 'skipped')),
+    started_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    git_commit TEXT,
+    git_dirty INTEGER,
+    exit_code INTEGER,
+    message TEXT
+  );
+  CREATE INDEX runs_by_experiment ON runs (experiment_id, started_at);
+  CREATE INDEX runs_by_parent ON runs (parent_id, started_at);
+  CREATE INDEX runs_by_status ON runs (status);
+
+  CREATE TABLE params (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE tags (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+
+  -- Full history; the explicit id keeps logging order for equal (step, timestamp), even
+  -- across VACUUM (which may renumber implicit rowids).
+  CREATE TABLE metrics (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value REAL,
+    step INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL
+  );
+  CREATE INDEX metrics_by_run_key_step ON metrics (run_id, key, step);
+
+  -- Maintained on write so listings and "order by metric" never scan the history.
+  CREATE TABLE latest_metrics (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    value REAL,
+    step INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL,
+    PRIMARY KEY (run_id, key)
+  ) WITHOUT ROWID;
+  CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value);
+
+  CREATE TABLE artifacts (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    PRIMARY KEY (run_id, path)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE dataset_hashes (
+    run_id TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    PRIMARY KEY (run_id, name)
+  ) WITHOUT ROWID;
+
+  -- No foreign key to runs: outputs live in the content-addressed cache, so an entry stays
+  -- useful after its run is deleted.
+  CREATE TABLE step_cache (
+    step_name TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    outs TEXT NOT NULL, -- JSON array of {path, hash, size}
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (step_name, fingerprint)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE file_hashes (
+    path TEXT PRIMARY KEY NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ms REAL NOT NULL,
+    ctime_ms REAL NOT NULL,
+    ino INTEGER NOT NULL,
+    hash TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
