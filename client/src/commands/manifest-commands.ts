@@ -1,12 +1,15 @@
 import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import { isManifest } from '../language-client';
+import { log } from '../log';
 
 /** Summary returned by `mlops.validateWorkspace` (and shown to the user). */
 export interface ValidationSummary {
   manifests: number;
   errors: number;
   warnings: number;
+  /** Manifests VS Code cannot open as text (binary files). */
+  unreadable: string[];
 }
 
 async function findManifests(): Promise<vscode.Uri[]> {
@@ -45,12 +48,21 @@ export function registerManifestCommands(ctx: Ctx): void {
   });
 
   ctx.registerCommand('mlops.validateWorkspace', async (): Promise<ValidationSummary> => {
-    const uris = await findManifests();
-    for (const uri of uris) {
+    const found = await findManifests();
+    const uris: vscode.Uri[] = [];
+    const unreadable: string[] = [];
+    for (const uri of found) {
       const already = vscode.workspace.textDocuments.some((d) => d.uri.toString() === uri.toString() && isManifest(d));
       const settled = already ? Promise.resolve() : diagnosticsSettled(uri, 30_000);
-      await vscode.workspace.openTextDocument(uri);
-      await settled;
+      try {
+        await vscode.workspace.openTextDocument(uri);
+        uris.push(uri);
+        await settled;
+      } catch (e) {
+        // VS Code will not open binary files as text: say so instead of failing the whole check.
+        unreadable.push(vscode.workspace.asRelativePath(uri));
+        log().warn(`cannot open ${uri.fsPath}: ${(e as Error).message}`);
+      }
     }
     let errors = 0;
     let warnings = 0;
@@ -61,8 +73,9 @@ export function registerManifestCommands(ctx: Ctx): void {
         else if (d.severity === vscode.DiagnosticSeverity.Warning) warnings++;
       }
     }
-    const summary = { manifests: uris.length, errors, warnings };
-    const text = `MLOps: ${uris.length} manifest${uris.length === 1 ? '' : 's'} checked: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}.`;
+    const summary = { manifests: uris.length, errors, warnings, unreadable };
+    const text = `MLOps: ${uris.length} manifest${uris.length === 1 ? '' : 's'} checked: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}` +
+      (unreadable.length ? `; not text, skipped: ${unreadable.join(', ')}.` : '.');
     if (errors > 0) {
       void vscode.window.showErrorMessage(text, 'Show Problems').then((b) => b && vscode.commands.executeCommand('workbench.actions.view.problems'));
     } else void vscode.window.showInformationMessage(text);
