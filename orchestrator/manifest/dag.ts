@@ -27,9 +27,11 @@ export function producers(steps: Record<string, unknown>): Map<string, string[]>
 /** The producer of a dependency path: an exact output, or an output folder that contains it. */
 export function producerOf(dep: string, byOut: Map<string, string[]>): string[] {
   const d = normalizePath(dep);
-  const exact = byOut.get(d);
-  if (exact) return exact;
-  for (const [out, steps] of byOut) if (d.startsWith(out + '/')) return steps;
+  // Walk up the dep's folders: an output folder produces everything beneath it.
+  for (let p = d; p; p = p.slice(0, Math.max(0, p.lastIndexOf('/')))) {
+    const found = byOut.get(p);
+    if (found) return found;
+  }
   return [];
 }
 

@@ -11,7 +11,7 @@ export interface SemanticOptions {
 }
 
 /** Fields of a step whose strings may hold interpolations. */
-const INTERPOLATED_STEP_FIELDS = ['cmd', 'deps', 'outs', 'metrics', 'wdir', 'env'] as const;
+const INTERPOLATED_FIELDS = ['cmd', 'deps', 'outs', 'metrics', 'wdir', 'env', 'path'] as const;
 
 /** Checks that no schema can express: references, the step graph, outputs, interpolations. */
 export function semanticDiagnostics(parsed: ParsedManifest, opts: SemanticOptions = {}): ManifestDiagnostic[] {
@@ -21,6 +21,7 @@ export function semanticDiagnostics(parsed: ParsedManifest, opts: SemanticOption
   const datasets = section(root, 'datasets');
   const models = section(root, 'models');
   const stepNames = Object.keys(steps);
+  const paramNames = Object.keys(params);
   const out: ManifestDiagnostic[] = [];
   const err = (span: Span, code: ManifestDiagnostic['code'], message: string, extra: Partial<ManifestDiagnostic> = {}) =>
     out.push({ severity: 'error', code, message, ...span, ...extra });
@@ -44,8 +45,12 @@ export function semanticDiagnostics(parsed: ParsedManifest, opts: SemanticOption
   };
 
   // References by name.
+  const knownSets = new WeakMap<string[], Set<string>>();
   const refCheck = (path: ValuePath, name: string, known: string[], kind: 'step' | 'param' | 'dataset' | 'model', context: string) => {
-    if (known.includes(name)) return;
+    // Membership through a Set: thousands of steps each naming others must stay linear.
+    let set = knownSets.get(known);
+    if (!set) knownSets.set(known, (set = new Set(known)));
+    if (set.has(name)) return;
     const sugg = suggest(name, known);
     err(parsed.valueSpan(path), kind === 'param' ? 'unknown-param' : kind === 'dataset' ? 'unknown-dataset' : kind === 'model' ? 'unknown-model' : 'unknown-step',
       `Unknown ${kind} "${name}" in ${context}${didYouMean(sugg)} Known ${kind}s: ${listNames(known)}.`, { data: { suggestions: sugg, name, kind } });
@@ -57,7 +62,7 @@ export function semanticDiagnostics(parsed: ParsedManifest, opts: SemanticOption
       refCheck(['steps', name, 'needs', ...(n.index === undefined ? [] : [n.index])], n.value, stepNames, 'step', `the needs of step "${name}"`);
     }
     for (const p of stringList(step.params)) {
-      refCheck(['steps', name, 'params', ...(p.index === undefined ? [] : [p.index])], p.value, Object.keys(params), 'param', `the params of step "${name}"`);
+      refCheck(['steps', name, 'params', ...(p.index === undefined ? [] : [p.index])], p.value, paramNames, 'param', `the params of step "${name}"`);
     }
     checkInterpolations(parsed, ['steps', name], step, scope, out);
   }
@@ -101,7 +106,7 @@ function checkInterpolations(parsed: ParsedManifest, base: ValuePath, obj: Obj, 
     } else if (Array.isArray(v)) v.forEach((x, i) => visit([...path, i], x));
     else if (isObj(v)) for (const [k, x] of Object.entries(v)) visit([...path, k], x);
   };
-  for (const field of INTERPOLATED_STEP_FIELDS.concat(['path' as never])) if (field in obj) visit([...base, field], obj[field]);
+  for (const field of INTERPOLATED_FIELDS) if (field in obj) visit([...base, field], obj[field]);
 }
 
 function modelNameOf(ref: string): string {
@@ -190,16 +195,21 @@ function checkDeps(parsed: ParsedManifest, steps: Obj, resolve: (s: string) => s
   }
 }
 
+/**
+ * A gate reads the metrics of the pipeline run that produced the model, so any step may log
+ * the metric (evaluate usually does, not train). Checkable only where the source step
+ * declares `logs_metrics`.
+ */
 function checkGateMetrics(parsed: ParsedManifest, models: Obj, steps: Obj, out: ManifestDiagnostic[]): void {
+  const logged = [...new Set(Object.values(steps).flatMap((s) => (isObj(s) ? stringList(s.logs_metrics).map((m) => m.value) : [])))];
   for (const [name, model] of Object.entries(models)) {
     if (!isObj(model) || typeof model.from !== 'string' || !Array.isArray(model.gates)) continue;
     const step = steps[model.from];
-    if (!isObj(step) || !Array.isArray(step.logs_metrics)) continue; // only checkable where the step declares what it logs
-    const logged = stringList(step.logs_metrics).map((m) => m.value);
+    if (!isObj(step) || !Array.isArray(step.logs_metrics)) continue;
     model.gates.forEach((g, i) => {
       if (!isObj(g) || typeof g.metric !== 'string' || logged.includes(g.metric)) return;
       const sugg = suggest(g.metric, logged);
-      out.push({ severity: 'warning', code: 'unlogged-metric', message: `Gate of model "${name}" checks metric "${g.metric}", which step "${model.from}" does not log${didYouMean(sugg)} It logs: ${listNames(logged)}.`,
+      out.push({ severity: 'warning', code: 'unlogged-metric', message: `Gate of model "${name}" checks metric "${g.metric}", which no step logs (per logs_metrics)${didYouMean(sugg)} Logged: ${listNames(logged)}.`,
         ...parsed.valueSpan(['models', name, 'gates', i, 'metric']), data: { suggestions: sugg } });
     });
   }

@@ -17,9 +17,13 @@ export function editDistance(a: string, b: string): number {
 export function suggest(name: string, candidates: Iterable<string>, max = 3): string[] {
   const limit = Math.max(1, Math.floor(name.length / 3));
   const scored: { c: string; d: number }[] = [];
+  const lower = name.toLowerCase();
   for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase());
-    if (d <= limit || (c.toLowerCase().startsWith(name.toLowerCase()) && name.length >= 3)) scored.push({ c, d });
+    // The length gap bounds the distance from below: skip the quadratic work when it cannot match.
+    const prefix = name.length >= 3 && c.toLowerCase().startsWith(lower);
+    if (!prefix && Math.abs(c.length - name.length) > limit) continue;
+    const d = editDistance(lower, c.toLowerCase());
+    if (d <= limit || prefix) scored.push({ c, d });
   }
   return scored.sort((x, y) => x.d - y.d || x.c.localeCompare(y.c)).slice(0, max).map((s) => s.c);
 }

@@ -35,11 +35,19 @@ function precheck(text: string): ManifestDiagnostic | undefined {
   return undefined;
 }
 
+/** `[a, ${x}]` is a YAML error (braces are flow indicators): say how to write it. */
+function syntaxHint(text: string, start: number): string {
+  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
+  const lineEnd = text.indexOf('\n', start);
+  const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
+  return /[[{][^'"]*\$\{/.test(line) ? ' (inside [ ] or { }, quote interpolations: "${params.x}")' : '';
+}
+
 function collect(parsed: ParsedManifest, opts: ValidateOptions): ManifestDiagnostic[] {
   const diagnostics: ManifestDiagnostic[] = parsed.syntax.map((p) => ({
     severity: p.warning ? 'warning' : 'error',
     code: p.code === 'TOO_COMPLEX' ? 'too-complex' : p.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
-    message: p.code === 'DUPLICATE_KEY' ? `Duplicate key: ${p.message}; each key may appear once.` : `YAML syntax: ${p.message}`,
+    message: p.code === 'DUPLICATE_KEY' ? `Duplicate key: ${p.message}; each key may appear once.` : `YAML syntax: ${p.message}${syntaxHint(parsed.text, p.start)}`,
     start: p.start,
     end: p.end,
   }));

@@ -189,11 +189,17 @@ export class SqliteStore implements Store {
   }
 
   async getMetricHistory(runId: string, key: string): Promise<MetricPoint[]> {
-    return (this.s.metricHistory.all([runId, key]) as MetricRow[]).map(rows.toMetricPoint);
+    return this.read(() => {
+      this.requireRun(runId);
+      return (this.s.metricHistory.all([runId, key]) as MetricRow[]).map(rows.toMetricPoint);
+    });
   }
 
   async getLatestMetrics(runId: string): Promise<MetricPoint[]> {
-    return (this.s.latestOf.all([runId]) as MetricRow[]).map(rows.toMetricPoint);
+    return this.read(() => {
+      this.requireRun(runId);
+      return (this.s.latestOf.all([runId]) as MetricRow[]).map(rows.toMetricPoint);
+    });
   }
 
   // ---- artifacts, lineage

@@ -4,8 +4,8 @@
  * SQLite file for team mode. Keep it free of SQL dialect details: ids are strings,
  * times are ms-epoch numbers, and every method is async even though SQLite is synchronous.
  *
- * Methods that take a run id throw `MlopsError('NOT_FOUND')` when the run does not exist;
- * getters return `undefined` instead.
+ * Methods that take a run id throw `MlopsError('NOT_FOUND')` when the run does not exist,
+ * except `getRun`, which returns `undefined`, and `listChildren`, which returns [].
  */
 import type { Artifact, Experiment, MetricPoint, RunDetail, RunKind, RunStatus, RunSummary } from '../../protocol/types';
 
