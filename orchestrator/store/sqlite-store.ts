@@ -19,6 +19,7 @@ import { MlopsError } from '../../protocol/errors';
 import type { Artifact, Experiment, MetricPoint, RunDetail, RunSummary } from '../../protocol/types';
 import { MIGRATIONS } from './migrations';
 import * as rows from './sqlite-rows';
+import { prepareStatements, RUNS_FROM, whereClause, type Statements } from './sqlite-statements';
 import type { ExperimentRow, FileHashRow, KeyValueRow, MetricRow, RunRow, StepCacheRow } from './sqlite-rows';
 import type { FileHashEntry, NewRun, RunBatch, RunFilter, RunPatch, RunQuery, StepCacheEntry, Store } from './store';
 
@@ -26,12 +27,6 @@ type Statement = Database.Statement;
 
 const BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_PAGE = 100;
-
-const EXPERIMENT_SELECT = `SELECT e.id, e.name, COUNT(r.id) AS run_count, MAX(r.started_at) AS last_run_at
-  FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id`;
-const RUNS_FROM = `FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
-/** Binds a JSON array of ids as a set, so one prepared statement serves any number of ids. */
-const IN_IDS = `IN (SELECT value FROM json_each(?))`;
 
 /** Opens (creating if needed) `<dir>/store.db`; `dir` is the workspace's `.mlops/`. */
 export async function openSqliteStore(dir: string): Promise<SqliteStore> {
@@ -41,8 +36,8 @@ export async function openSqliteStore(dir: string): Promise<SqliteStore> {
 
 export class SqliteStore implements Store {
   private readonly db: Database.Database;
-  private readonly s: ReturnType<typeof prepareStatements>;
-  /** listRuns/countRuns SQL varies with the filters present; each shape is prepared once. */
+  private readonly s: Statements;
+  /** listRuns/countRuns SQL varies with the filters present; each shape (and rare maintenance SQL) is prepared once. */
   private readonly dynamic = new Map<string, Statement>();
 
   constructor(readonly file: string) {
@@ -248,10 +243,10 @@ export class SqliteStore implements Store {
   }
 
   async integrityCheck(): Promise<string> {
-    const problems = (this.db.prepare('PRAGMA integrity_check').all([]) as { integrity_check: string }[])
+    const problems = (this.prepared('PRAGMA integrity_check').all([]) as { integrity_check: string }[])
       .map((r) => r.integrity_check)
       .filter((m) => m !== 'ok');
-    const fk = this.db.prepare('PRAGMA foreign_key_check').all([]) as { table: string; rowid: number; parent: string }[];
+    const fk = this.prepared('PRAGMA foreign_key_check').all([]) as { table: string; rowid: number; parent: string }[];
     for (const v of fk) problems.push(`foreign key violation: ${v.table} row ${v.rowid} references a missing ${v.parent}`);
     return problems.length === 0 ? 'ok' : problems.join('\n');
   }
@@ -362,81 +357,4 @@ export class SqliteStore implements Store {
 
 function notFound(runId: string): MlopsError {
   return new MlopsError('NOT_FOUND', `run ${runId} not found`);
-}
-
-function whereClause(f: RunFilter): { where: string; args: Record<string, unknown> } {
-  const conds: string[] = [];
-  const args: Record<string, unknown> = {};
-  if (f.experiment !== undefined) {
-    conds.push('e.name = :experiment');
-    args.experiment = f.experiment;
-  }
-  if (f.parentId === null) conds.push('r.parent_id IS NULL');
-  else if (f.parentId !== undefined) {
-    conds.push('r.parent_id = :parent');
-    args.parent = f.parentId;
-  }
-  if (f.status !== undefined) {
-    conds.push('r.status IN (SELECT value FROM json_each(:statuses))');
-    args.statuses = JSON.stringify([f.status].flat());
-  }
-  if (f.kind !== undefined) {
-    conds.push('r.kind = :kind');
-    args.kind = f.kind;
-  }
-  return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', args };
-}
-
-function prepareStatements(db: Database.Database) {
-  const p = (sql: string) => db.prepare(sql);
-  return {
-    insertExperiment: p('INSERT INTO experiments (name, created_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING'),
-    experimentIdByName: p('SELECT id FROM experiments WHERE name = ?'),
-    experimentByName: p(`${EXPERIMENT_SELECT} WHERE e.name = ? GROUP BY e.id`),
-    experimentById: p(`${EXPERIMENT_SELECT} WHERE e.id = ? GROUP BY e.id`),
-    listExperiments: p(`${EXPERIMENT_SELECT} GROUP BY e.id ORDER BY e.name`),
-
-    insertRun: p(`INSERT INTO runs (id, experiment_id, name, kind, parent_id, status, started_at, git_commit, git_dirty)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    updateRun: p(`UPDATE runs SET name = coalesce(:name, name), status = coalesce(:status, status),
-      ended_at = coalesce(:ended_at, ended_at), exit_code = coalesce(:exit_code, exit_code),
-      message = coalesce(:message, message) WHERE id = :id`),
-    runExists: p('SELECT 1 AS found FROM runs WHERE id = ?'),
-    runById: p(`SELECT ${rows.RUN_COLUMNS} ${RUNS_FROM} WHERE r.id = ?`),
-    childrenOf: p(`SELECT ${rows.RUN_COLUMNS} ${RUNS_FROM} WHERE r.parent_id = ? ORDER BY r.started_at, r.id`),
-    markInterrupted: p(`UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?1), message = ?2
-      WHERE status IN ('queued', 'running') RETURNING id`),
-
-    getParam: p('SELECT value FROM params WHERE run_id = ? AND key = ?'),
-    insertParam: p('INSERT INTO params (run_id, key, value) VALUES (?, ?, ?)'),
-    paramsOf: p(`SELECT run_id, key, value FROM params WHERE run_id ${IN_IDS}`),
-    upsertTag: p('INSERT INTO tags (run_id, key, value) VALUES (?, ?, ?) ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value'),
-    deleteTag: p('DELETE FROM tags WHERE run_id = ? AND key = ?'),
-    tagsOf: p(`SELECT run_id, key, value FROM tags WHERE run_id ${IN_IDS}`),
-
-    insertMetric: p('INSERT INTO metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)'),
-    // Latest = highest step, then newest timestamp, then last logged (MLflow's rule, minus its value tiebreak).
-    upsertLatest: p(`INSERT INTO latest_metrics (run_id, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (run_id, key) DO UPDATE SET value = excluded.value, step = excluded.step, timestamp = excluded.timestamp
-      WHERE excluded.step > latest_metrics.step
-         OR (excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)`),
-    metricHistory: p('SELECT key, value, step, timestamp FROM metrics WHERE run_id = ? AND key = ? ORDER BY step, timestamp, id'),
-    latestOf: p('SELECT key, value, step, timestamp FROM latest_metrics WHERE run_id = ? ORDER BY key'),
-    latestOfMany: p(`SELECT run_id, key, value, step, timestamp FROM latest_metrics WHERE run_id ${IN_IDS}`),
-
-    upsertArtifact: p(`INSERT INTO artifacts (run_id, path, hash, size) VALUES (?, ?, ?, ?)
-      ON CONFLICT (run_id, path) DO UPDATE SET hash = excluded.hash, size = excluded.size`),
-    artifactsOf: p('SELECT path, hash, size FROM artifacts WHERE run_id = ? ORDER BY path'),
-    upsertDatasetHash: p(`INSERT INTO dataset_hashes (run_id, name, hash) VALUES (?, ?, ?)
-      ON CONFLICT (run_id, name) DO UPDATE SET hash = excluded.hash`),
-    datasetHashesOf: p('SELECT name, hash FROM dataset_hashes WHERE run_id = ? ORDER BY name'),
-
-    getStepCache: p('SELECT step_name, fingerprint, run_id, outs, created_at FROM step_cache WHERE step_name = ? AND fingerprint = ?'),
-    putStepCache: p(`INSERT INTO step_cache (step_name, fingerprint, run_id, outs, created_at) VALUES (?, ?, ?, ?, ?)
-      ON CONFLICT (step_name, fingerprint) DO UPDATE SET run_id = excluded.run_id, outs = excluded.outs, created_at = excluded.created_at`),
-    getFileHashes: p(`SELECT path, size, mtime_ms, ctime_ms, ino, hash FROM file_hashes WHERE path ${IN_IDS}`),
-    putFileHash: p(`INSERT INTO file_hashes (path, size, mtime_ms, ctime_ms, ino, hash) VALUES (?, ?, ?, ?, ?, ?)
-      ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime_ms = excluded.mtime_ms, ctime_ms = excluded.ctime_ms,
-        ino = excluded.ino, hash = excluded.hash`),
-  };
 }

@@ -89,6 +89,7 @@ export const mlflowRoutes: Route[] = [
       name,
       kind: 'step',
       parentId: tags['mlflow.parentRunId'],
+      gitCommit: tags['mlflow.source.git.commit'], // set by MLflow's client when run from a git checkout
       tags,
       status: 'running',
       startedAt: v.integer(b.start_time, 'start_time', Date.now()),

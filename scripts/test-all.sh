@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The one test command (npm test): set-up, build, type-check, unit + language-server tests,
+# then the extension-host suite in a real VS Code (installed offline by setup-code-server.sh).
+# Exit non-zero if any part fails; every runner prints its own summary.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+step() { echo; echo "=== $*"; }
+
+step "install dependencies"
+[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund || exit 3
+
+step "build (esbuild)"
+node esbuild.mjs || exit 3
+
+step "type-check (tsc -b, strict)"
+npx --no-install tsc -b || status=1
+
+step "unit and language-server tests (node:test)"
+node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=./scripts/summary-reporter.mjs --test-reporter-destination=stdout \
+  test/unit/*.test.ts test/server/*.test.ts || status=1
+
+step "VS Code for the extension-host tests (offline, idempotent)"
+bash scripts/setup-code-server.sh || exit 3
+
+step "extension-host tests in a real VS Code"
+node scripts/run-host-tests.mjs || status=1
+
+echo
+[ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
+exit $status
