@@ -4,7 +4,7 @@ import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerO
 import { config } from './config';
 
 /** Which files the language server owns: every mlops.yaml (and *.mlops.yaml), whatever language mode. */
-export const MANIFEST_SELECTOR: vscode.DocumentFilter[] = [
+export const MANIFEST_SELECTOR: { scheme: string; pattern?: string; language?: string }[] = [
   { scheme: 'file', pattern: '**/mlops.yaml' },
   { scheme: 'file', pattern: '**/*.mlops.yaml' },
   { scheme: 'untitled', language: 'yaml' },

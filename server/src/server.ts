@@ -1,6 +1,9 @@
 import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind, type InitializeResult } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
+import { ServerStatusRequest } from '../../protocol/lsp';
 import { ValidationScheduler } from './services/validation-scheduler';
+
+const SERVER_VERSION = '0.1.0';
 
 /** Settings the client passes at start-up (see client/src/config.ts). */
 interface InitOptions {
@@ -16,9 +19,11 @@ connection.onInitialize((params): InitializeResult => {
   if (typeof opts.maxProblems === 'number' && opts.maxProblems > 0) validation.maxProblems = opts.maxProblems;
   return {
     capabilities: { textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental } },
-    serverInfo: { name: 'mlops-language-server', version: '0.1.0' },
+    serverInfo: { name: 'mlops-language-server', version: SERVER_VERSION },
   };
 });
+
+connection.onRequest(ServerStatusRequest, () => ({ version: SERVER_VERSION, ...validation.status() }));
 
 documents.onDidOpen((e) => void validation.validate(e.document));
 documents.onDidChangeContent((e) => void validation.validate(e.document));

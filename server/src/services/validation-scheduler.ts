@@ -8,6 +8,8 @@ import { toLspDiagnostics } from './to-lsp';
 
 interface DocState {
   parser: ManifestParser;
+  running: boolean;
+  lastMs?: number;
   cancel: { isCancelled: boolean };
   /** The latest completed validation, for the other services (completion, hover…). */
   last?: { version: number; result: ValidationResult };
@@ -27,7 +29,7 @@ export class ValidationScheduler {
   private state(uri: string): DocState {
     let s = this.docs.get(uri);
     if (!s) {
-      s = { parser: new ManifestParser(), cancel: { isCancelled: false } };
+      s = { parser: new ManifestParser(), cancel: { isCancelled: false }, running: false };
       this.docs.set(uri, s);
     }
     return s;
@@ -43,13 +45,18 @@ export class ValidationScheduler {
     const cancel = { isCancelled: false };
     s.cancel = cancel;
     const version = doc.version;
+    const started = Date.now();
+    s.running = true;
     try {
       const result = await validateManifest(doc.getText(), { parser: s.parser, cancel, fileExists: fileExistsFor(doc.uri) });
       if (cancel.isCancelled) return;
+      s.running = false;
+      s.lastMs = Date.now() - started;
       s.last = { version, result };
       await this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: toLspDiagnostics(doc, result.diagnostics, this.maxProblems) });
     } catch (e) {
       if (e instanceof CancelledError) return;
+      s.running = false;
       this.connection.console.error(`validation of ${doc.uri} failed: ${(e as Error)?.stack ?? e}`);
       await this.connection.sendDiagnostics({
         uri: doc.uri,
@@ -57,6 +64,12 @@ export class ValidationScheduler {
         diagnostics: [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, severity: 1, source: 'mlops', message: `The manifest could not be checked: ${(e as Error)?.message ?? e}. See the "MLOps Language Server" output.` }],
       });
     }
+  }
+
+  status(): { documents: number; validating: string[]; lastValidationMs: Record<string, number> } {
+    const validating = [...this.docs].filter(([, s]) => s.running).map(([u]) => u);
+    const lastValidationMs = Object.fromEntries([...this.docs].filter(([, s]) => s.lastMs !== undefined).map(([u, s]) => [u, s.lastMs!]));
+    return { documents: this.docs.size, validating, lastValidationMs };
   }
 
   close(uri: string): void {
