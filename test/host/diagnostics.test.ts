@@ -79,6 +79,8 @@ describe('manifest diagnostics (real VS Code + language server)', () => {
     assert.strictEqual(dupes.length, 2, 'the duplicate out is reported on both steps');
     assert.ok(find('did you mean "prepare"?'));
     assert.ok(diags.every((d) => d.severity === vscode.DiagnosticSeverity.Error));
+    await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+    await vscode.commands.executeCommand('workbench.actions.view.problems');
     await screenshot('diagnostics');
   });
 

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The main job (npm run main): on a fresh machine, install, build, then take the sample
+# project end to end with the headless CLI: validate the manifest, run the pipeline (train a
+# real classifier on the Palmer penguins, export ONNX, evaluate it with onnxruntime-node),
+# print the run summary; run it again to show every step skipped from the cache.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
+node esbuild.mjs
+MLOPS="node $PWD/dist/cli/mlops.js"
+cd examples/penguins
+echo "== mlops validate"
+$MLOPS validate
+if $MLOPS run --help >/dev/null 2>&1; then
+  echo "== mlops run (trains, exports ONNX, evaluates)"
+  $MLOPS run
+  echo "== mlops run again: unchanged steps are skipped"
+  $MLOPS run
+  echo "== mlops runs"
+  $MLOPS runs --limit 5
+  $MLOPS daemon stop >/dev/null 2>&1 || true
+fi
