@@ -1,13 +1,25 @@
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { registerManifestCommands } from './commands/manifest-commands';
+import { registerRunCommands } from './commands/run-commands';
+import { registerViewCommands } from './commands/view-commands';
 import { Ctx } from './ctx';
 import { createLanguageClient } from './language-client';
 import { log } from './log';
+import { OrchestratorConnection } from './orchestrator/connection';
+import { ManifestCodeLens } from './views/codelens';
+import { ExperimentsTree } from './views/experiments-tree';
+import { LOG_SCHEME, LogDocuments } from './views/log-documents';
+import { PipelineTree } from './views/pipeline-tree';
+import { createStatusBar } from './views/status-bar';
 
 /** What activate() returns: used by the host tests to reach the extension's parts. */
 export interface MlopsApi {
   client: LanguageClient;
+  orchestrator?: OrchestratorConnection;
+  experiments?: ExperimentsTree;
+  pipeline?: PipelineTree;
 }
 
 let ctx: Ctx | undefined;
@@ -19,13 +31,42 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
   ctx.push({ dispose: () => void client.stop() });
   registerManifestCommands(ctx);
   ctx.registerCommand('mlops.showLog', () => log().show());
+  const api: MlopsApi = { client };
+
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  if (folder && folder.uri.scheme === 'file') Object.assign(api, wireOrchestrator(ctx, context, folder));
+
   try {
     await client.start();
   } catch (e) {
     log().error(`language server failed to start: ${(e as Error)?.stack ?? e}`);
     void vscode.window.showErrorMessage(`MLOps: the language server did not start (${(e as Error)?.message ?? e}).`, 'Show Log').then((b) => b && log().show());
   }
-  return { client };
+  return api;
+}
+
+/** The orchestrator side: connection, trees, CodeLens, status bar and the run commands. */
+function wireOrchestrator(c: Ctx, context: vscode.ExtensionContext, folder: vscode.WorkspaceFolder): Pick<MlopsApi, 'orchestrator' | 'experiments' | 'pipeline'> {
+  const conn = c.push(new OrchestratorConnection(folder.uri.fsPath, context.asAbsolutePath(path.join('dist', 'cli', 'mlops.js'))));
+  const manifest = () => vscode.Uri.joinPath(folder.uri, 'mlops.yaml');
+  void vscode.workspace.fs.stat(manifest()).then(
+    () => vscode.commands.executeCommand('setContext', 'mlops.hasManifest', true),
+    () => vscode.commands.executeCommand('setContext', 'mlops.hasManifest', false),
+  );
+  const experiments = c.push(new ExperimentsTree(conn));
+  const pipeline = c.push(new PipelineTree(conn, manifest));
+  c.push(vscode.window.createTreeView('mlops.experiments', { treeDataProvider: experiments, showCollapseAll: true }));
+  c.push(vscode.window.createTreeView('mlops.pipeline', { treeDataProvider: pipeline }));
+  const lens = c.push(new ManifestCodeLens(conn));
+  c.push(vscode.languages.registerCodeLensProvider([{ scheme: 'file', pattern: '**/mlops.yaml' }], lens));
+  c.push(vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, new LogDocuments(conn)));
+  c.push(createStatusBar(conn));
+  registerRunCommands(c, conn);
+  registerViewCommands(c, conn, experiments);
+  c.push(conn.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'mlops.orchestratorRunning', conn.connected)));
+  // After a window reload a run may still be going on: reattach to the daemon if it is up.
+  if (vscode.workspace.isTrusted) void conn.attachIfRunning();
+  return { orchestrator: conn, experiments, pipeline };
 }
 
 export function deactivate(): void {

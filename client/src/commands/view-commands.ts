@@ -1,0 +1,41 @@
+import * as vscode from 'vscode';
+import type { Ctx } from '../ctx';
+import type { OrchestratorConnection } from '../orchestrator/connection';
+import { requireTrust } from '../orchestrator/trust';
+import type { ExperimentsTree } from '../views/experiments-tree';
+import { formatMetric } from '../views/format';
+import type { StepNode } from '../views/pipeline-tree';
+
+export function registerViewCommands(ctx: Ctx, conn: OrchestratorConnection, experiments: ExperimentsTree): void {
+  ctx.registerCommand('mlops.experiments.loadMore', (experiment: string) => experiments.loadMore(experiment));
+  ctx.registerCommand('mlops.refreshViews', () => experiments.refresh());
+
+  ctx.registerCommand('mlops.dryRun', async () => {
+    if (!requireTrust('Planning a run')) return undefined;
+    await conn.start();
+    const plan = await conn.plan({});
+    const picked = await vscode.window.showQuickPick(
+      plan.steps.map((s) => ({ label: s.step, description: s.action === 'skip' ? 'skip (cached)' : s.action, detail: `${s.reason} — ${s.cmd}` })),
+      { title: 'MLOps: what a run would do now', canPickMany: false },
+    );
+    if (picked) await vscode.commands.executeCommand('mlops.runStep', picked.label);
+    return plan;
+  });
+
+  // Reveal a step's definition in the manifest.
+  ctx.registerCommand('mlops.revealStep', async (node: StepNode) => {
+    const doc = await vscode.workspace.openTextDocument(node.manifest);
+    const m = new RegExp(`^(\\s+)${node.step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'm').exec(doc.getText().slice(doc.getText().indexOf('\nsteps:')));
+    const at = m ? doc.getText().indexOf('\nsteps:') + m.index + m[1].length : 0;
+    const pos = doc.positionAt(at);
+    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos.translate(0, node.step.length)) });
+  });
+
+  // A metric's series as a table until the chart webview lands (issue 4).
+  ctx.registerCommand('mlops.openMetric', async (runId: string, key: string) => {
+    const history = await conn.metricHistory(runId, key);
+    const text = [`# ${key} — run ${runId}`, '', '| step | value | time |', '| ---: | ---: | --- |', ...history.map((p) => `| ${p.step} | ${formatMetric(p.value)} | ${new Date(p.timestamp).toISOString()} |`)].join('\n');
+    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: text });
+    await vscode.window.showTextDocument(doc, { preview: true });
+  });
+}

@@ -1,0 +1,147 @@
+import * as vscode from 'vscode';
+import type { RunSummary } from '../../../protocol/types';
+import type { RunsSource } from '../orchestrator/orchestrator-port';
+import { formatAgo, formatDuration, formatMetric, keyMetric, statusIcon } from './format';
+
+/** Runs are fetched a page at a time: fast with 10k runs, children load on expand. */
+export const RUNS_PAGE = 100;
+
+export type ExperimentNode =
+  | { kind: 'experiment'; name: string; runCount: number }
+  | { kind: 'run'; run: RunSummary }
+  | { kind: 'more'; experiment: string; loaded: number; total: number }
+  | { kind: 'group'; runId: string; group: 'params' | 'metrics' | 'artifacts' | 'steps' }
+  | { kind: 'entry'; runId: string; group: 'params' | 'metrics' | 'artifacts' | 'git'; label: string; value: string; path?: string }
+  | { kind: 'message'; text: string };
+
+/**
+ * Experiments → runs (newest first) → params, metrics, artifacts, steps, git. Refreshed by
+ * daemon events, debounced, so a run logging many metrics does not redraw on every point.
+ */
+export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ExperimentNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly pages = new Map<string, number>(); // experiment → how many runs to show
+  private readonly subs: vscode.Disposable[] = [];
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly source: RunsSource) {
+    this.subs.push(
+      source.onEvent((e) => {
+        if (e.type === 'run-started' || e.type === 'run-finished' || e.type === 'step-finished' || e.type === 'runs-changed') this.refreshSoon();
+      }),
+      source.onDidChangeState(() => this.refresh()),
+    );
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  private refreshSoon(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.refresh();
+    }, 300);
+  }
+
+  /** Shows one more page of runs under an experiment. */
+  loadMore(experiment: string): void {
+    this.pages.set(experiment, (this.pages.get(experiment) ?? RUNS_PAGE) + RUNS_PAGE);
+    this.refresh();
+  }
+
+  getTreeItem(n: ExperimentNode): vscode.TreeItem {
+    switch (n.kind) {
+      case 'experiment': {
+        const item = new vscode.TreeItem(n.name, vscode.TreeItemCollapsibleState.Expanded);
+        item.description = `${n.runCount} run${n.runCount === 1 ? '' : 's'}`;
+        item.iconPath = new vscode.ThemeIcon('beaker');
+        item.contextValue = 'mlops.experiment';
+        return item;
+      }
+      case 'run': {
+        const r = n.run;
+        const item = new vscode.TreeItem(`${r.name} · ${r.id.slice(0, 8)}`, vscode.TreeItemCollapsibleState.Collapsed);
+        const km = keyMetric(r.latestMetrics);
+        item.description = [r.status, formatDuration(r.durationMs), km ? `${km[0]} ${formatMetric(km[1])}` : '', formatAgo(r.startedAt)].filter(Boolean).join(' · ');
+        const icon = statusIcon(r.status);
+        item.iconPath = new vscode.ThemeIcon(icon.id, icon.color ? new vscode.ThemeColor(icon.color) : undefined);
+        item.tooltip = new vscode.MarkdownString(`**${r.name}** \`${r.id}\`\n\n${r.status}${r.message ? ` — ${r.message}` : ''}\n\nstarted ${new Date(r.startedAt).toLocaleString()}`);
+        item.contextValue = `mlops.run.${r.status}`;
+        item.id = `run:${r.id}`;
+        return item;
+      }
+      case 'more': {
+        const item = new vscode.TreeItem(`Load ${Math.min(RUNS_PAGE, n.total - n.loaded)} more… (${n.loaded} of ${n.total})`);
+        item.command = { command: 'mlops.experiments.loadMore', title: 'Load more', arguments: [n.experiment] };
+        item.iconPath = new vscode.ThemeIcon('ellipsis');
+        return item;
+      }
+      case 'group': {
+        const labels = { params: 'Params', metrics: 'Metrics', artifacts: 'Artifacts', steps: 'Steps' } as const;
+        const item = new vscode.TreeItem(labels[n.group], vscode.TreeItemCollapsibleState.Collapsed);
+        item.iconPath = new vscode.ThemeIcon({ params: 'symbol-parameter', metrics: 'graph-line', artifacts: 'package', steps: 'list-tree' }[n.group]);
+        return item;
+      }
+      case 'entry': {
+        const item = new vscode.TreeItem(n.label);
+        item.description = n.value;
+        item.contextValue = `mlops.${n.group}`;
+        if (n.group === 'metrics') item.command = { command: 'mlops.openMetric', title: 'Open metric', arguments: [n.runId, n.label] };
+        if (n.group === 'artifacts' && n.path) {
+          const folder = vscode.workspace.workspaceFolders?.[0];
+          if (folder) {
+            item.resourceUri = vscode.Uri.joinPath(folder.uri, n.path);
+            item.command = { command: 'vscode.open', title: 'Open', arguments: [item.resourceUri] };
+          }
+        }
+        item.iconPath = new vscode.ThemeIcon(n.group === 'git' ? 'git-commit' : n.group === 'metrics' ? 'graph-line' : n.group === 'artifacts' ? 'file' : 'symbol-variable');
+        return item;
+      }
+      case 'message':
+        return new vscode.TreeItem(n.text);
+    }
+  }
+
+  async getChildren(n?: ExperimentNode): Promise<ExperimentNode[]> {
+    if (!this.source.connected) return [];
+    if (!n) {
+      const exps = await this.source.listExperiments();
+      return exps.filter((e) => e.runCount > 0).map((e) => ({ kind: 'experiment', name: e.name, runCount: e.runCount }));
+    }
+    if (n.kind === 'experiment') {
+      const limit = this.pages.get(n.name) ?? RUNS_PAGE;
+      const { runs, total } = await this.source.listRuns({ experiment: n.name, parentId: 'none', limit, offset: 0 });
+      const nodes: ExperimentNode[] = runs.map((run) => ({ kind: 'run', run }));
+      if (runs.length < total) nodes.push({ kind: 'more', experiment: n.name, loaded: runs.length, total });
+      return nodes;
+    }
+    if (n.kind === 'run') {
+      const groups: ExperimentNode[] = (['params', 'metrics', 'artifacts', 'steps'] as const).map((group) => ({ kind: 'group', runId: n.run.id, group }));
+      if (n.run.gitCommit) groups.push({ kind: 'entry', runId: n.run.id, group: 'git', label: 'git', value: `${n.run.gitCommit.slice(0, 10)}${n.run.gitDirty ? ' (dirty)' : ''}` });
+      return groups;
+    }
+    if (n.kind === 'group') {
+      const run = await this.source.getRun(n.runId);
+      switch (n.group) {
+        case 'params':
+          return Object.entries(run.params).map(([k, v]) => ({ kind: 'entry', runId: run.id, group: 'params', label: k, value: v }));
+        case 'metrics':
+          return Object.entries(run.latestMetrics).map(([k, v]) => ({ kind: 'entry', runId: run.id, group: 'metrics', label: k, value: formatMetric(v) }));
+        case 'artifacts':
+          return run.artifacts.map((a) => ({ kind: 'entry', runId: run.id, group: 'artifacts', label: a.path, value: `${a.hash.slice(0, 8)} · ${a.size} B`, path: a.path }));
+        case 'steps':
+          return run.children.map((c) => ({ kind: 'run', run: c }));
+      }
+    }
+    return [];
+  }
+
+  dispose(): void {
+    if (this.refreshTimer) clearTimeout(this.refreshTimer);
+    for (const s of this.subs) s.dispose();
+    this.changed.dispose();
+  }
+}

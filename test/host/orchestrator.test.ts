@@ -1,0 +1,81 @@
+import * as assert from 'node:assert';
+import * as fs from 'node:fs';
+import * as vscode from 'vscode';
+import type { MlopsApi } from '../../client/src/extension';
+import type { RunOutcome } from '../../client/src/commands/run-commands';
+import type { ExperimentNode } from '../../client/src/views/experiments-tree';
+import { activateExtension, note, screenshot, waitFor, workspaceUri } from './util';
+
+/** Walks the Experiments tree the way a user expands it. */
+async function children(api: MlopsApi, node?: ExperimentNode): Promise<ExperimentNode[]> {
+  return (await api.experiments!.getChildren(node)) ?? [];
+}
+
+describe('orchestrator from the extension (real VS Code, real daemon, real training)', () => {
+  let api: MlopsApi;
+  let first: RunOutcome;
+
+  before(async () => {
+    api = await activateExtension();
+    assert.ok(api.orchestrator, 'the orchestrator is wired for a file workspace');
+  });
+
+  after(async () => {
+    // The daemon is detached on purpose (runs survive reloads): stop it so the test leaves nothing behind.
+    await api?.orchestrator?.stop();
+  });
+
+  it('runs the sample pipeline from the command palette command and trains a real model', async () => {
+    const doc = await vscode.workspace.openTextDocument(workspaceUri('mlops.yaml'));
+    await vscode.window.showTextDocument(doc);
+    first = (await vscode.commands.executeCommand<RunOutcome>('mlops.runPipeline'))!;
+    assert.ok(first, 'the command returned the run');
+    assert.strictEqual(first.status, 'succeeded');
+    const info = JSON.parse(fs.readFileSync(workspaceUri('.mlops', 'daemon.json').fsPath, 'utf8')) as { pid: number; node: string };
+    note(`daemon pid ${info.pid} started by the extension runs on Node ${info.node}; extension host Node ${process.version}`);
+    assert.strictEqual(info.node, process.version, 'the daemon runs on the extension host\'s own Node (native SQLite loads there)');
+    const run = await api.orchestrator!.getRun(first.runId);
+    assert.deepStrictEqual(run.children.map((c) => [c.name, c.status]), [['prepare', 'succeeded'], ['train', 'succeeded'], ['evaluate', 'succeeded']]);
+    assert.ok(run.latestMetrics.accuracy >= 0.95, `accuracy ${run.latestMetrics.accuracy}`);
+    assert.ok(fs.existsSync(workspaceUri('models', 'penguins.onnx').fsPath), 'the ONNX model was written');
+  });
+
+  it('shows the run in the Experiments tree with its metrics', async () => {
+    await vscode.commands.executeCommand('mlops.experiments.focus');
+    const exps = await waitFor('an experiment', async () => {
+      const e = await children(api);
+      return e.length ? e : undefined;
+    });
+    assert.deepStrictEqual(exps.map((e) => e.kind === 'experiment' && e.name), ['penguins']);
+    const runs = await children(api, exps[0]);
+    const runNode = runs.find((r) => r.kind === 'run' && r.run.id === first.runId);
+    assert.ok(runNode, 'the run is listed');
+    const groups = await children(api, runNode);
+    const metrics = await children(api, groups.find((g) => g.kind === 'group' && g.group === 'metrics'));
+    const acc = metrics.find((m) => m.kind === 'entry' && m.label === 'accuracy');
+    assert.ok(acc && acc.kind === 'entry' && Number(acc.value) >= 0.95, `accuracy entry ${JSON.stringify(acc)}`);
+    const item = api.experiments!.getTreeItem(runNode);
+    assert.match(String(item.description), /^succeeded · .* · accuracy 0\.9\d+/);
+  });
+
+  it('shows each step with its last result in the Pipeline tree and the CodeLens', async () => {
+    const steps = await api.pipeline!.getChildren();
+    assert.deepStrictEqual(steps.map((s) => s.step), ['prepare', 'train', 'evaluate']);
+    assert.deepStrictEqual(steps.map((s) => s.last?.status), ['succeeded', 'succeeded', 'succeeded']);
+    assert.deepStrictEqual(steps.map((s) => s.planned?.action), ['skip', 'skip', 'skip']);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', workspaceUri('mlops.yaml'));
+    const titles = lenses.map((l) => l.command?.title ?? '');
+    assert.ok(titles.includes('$(play) Run pipeline'), titles.join(' | '));
+    assert.strictEqual(titles.filter((t) => t === '$(play) Run to here').length, 3);
+    assert.ok(titles.some((t) => /^✓ succeeded · accuracy 0\.9\d+/.test(t)), titles.join(' | '));
+    await vscode.commands.executeCommand('workbench.view.extension.mlops');
+    await screenshot('orchestrator');
+  });
+
+  it('skips every unchanged step on a second run', async () => {
+    const again = (await vscode.commands.executeCommand<RunOutcome>('mlops.runPipeline'))!;
+    assert.strictEqual(again.status, 'succeeded');
+    const run = await api.orchestrator!.getRun(again.runId);
+    assert.deepStrictEqual(run.children.map((c) => [c.name, c.status, c.message]), [['prepare', 'skipped', 'cached'], ['train', 'skipped', 'cached'], ['evaluate', 'skipped', 'cached']]);
+  });
+});
