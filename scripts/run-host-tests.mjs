@@ -2,7 +2,10 @@
 // Runs the extension's mocha suite inside a real VS Code extension host (code-server's
 // Node "remote" extension host), driven headlessly by Debian chromium + playwright-core.
 // Exit code: 0 = all tests passed, 1 = test failures, 2 = infrastructure error/timeout.
-import { spawn } from 'node:child_process';
+// With VSCODE_TEST_VSIX=<file.vsix> (see scripts/run-vsix-smoke.mjs) the .vsix is installed into the
+// fresh extensions dir with the server's own CLI and the workbench starts WITHOUT
+// extensionDevelopmentPath (an empty folder stands in for it), so the extension under test is the installed one.
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -21,9 +24,10 @@ const extensionDevelopmentPath = path.resolve(process.env.VSCODE_TEST_EXTENSION_
 const extensionTestsPath = path.resolve(process.env.VSCODE_TEST_TESTS_PATH ?? path.join(root, 'dist/test/host/index.js'));
 const fixture = path.resolve(process.env.VSCODE_TEST_WORKSPACE ?? path.join(root, 'examples/penguins'));
 const timeoutMs = Number(process.env.VSCODE_TEST_TIMEOUT_MS ?? 180_000);
+const vsix = process.env.VSCODE_TEST_VSIX ? path.resolve(process.env.VSCODE_TEST_VSIX) : undefined;
 const artifacts = process.env.VSCODE_TEST_ARTIFACTS ?? path.join(root, '.vscode-test/artifacts');
 
-for (const [what, p] of [['node 24 for code-server', nodeBin], ['VS Code server', serverMain], ['chromium', chromePath], ['tests', extensionTestsPath]]) {
+for (const [what, p] of [['node 24 for code-server', nodeBin], ['VS Code server', serverMain], ['chromium', chromePath], ['tests', extensionTestsPath], ...(vsix ? [['vsix', vsix]] : [])]) {
   if (!fs.existsSync(p)) { console.error(`missing ${what}: ${p} (run: npm run vscode:setup / npm run build)`); process.exit(2); }
 }
 
@@ -42,6 +46,27 @@ fs.rmSync(screenshot, { force: true });
 
 const port = await new Promise((resolve) => { const s = net.createServer(); s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); }); });
 const authority = `127.0.0.1:${port}`;
+const extensionsDir = path.join(tmp, 'extensions');
+const serverEnv = { ...process.env, NO_COLOR: '1', TMPDIR: path.join(tmp, 't'), HOME: path.join(tmp, 'home'), XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'), XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
+  VSCODE_TEST_RESULT: resultFile, VSCODE_TEST_LOG: testLog, VSCODE_TEST_SCREENSHOT: screenshot,
+  MLOPS_REPO_ROOT: root, MLOPS_TEST_EXTENSIONS_DIR: extensionsDir };
+
+const noDevExtension = path.join(tmp, 'no-development-extension');
+if (vsix) {
+  fs.mkdirSync(serverEnv.HOME, { recursive: true });
+  fs.mkdirSync(noDevExtension);
+  // The VS Code server's own CLI installs into the same dirs the server then runs with.
+  const install = spawnSync(nodeBin, [serverMain, '--install-extension', vsix, '--force', '--extensions-dir', extensionsDir,
+    '--server-data-dir', path.join(tmp, 'server-data'), '--user-data-dir', path.join(tmp, 'user-data')],
+  { env: serverEnv, encoding: 'utf8', timeout: 60_000 });
+  const said = `${install.stdout ?? ''}${install.stderr ?? ''}`.trim();
+  if (install.status !== 0 || !/successfully installed/i.test(said)) {
+    console.error(`[runner] installing ${vsix} failed (${install.status ?? install.signal}):\n${said}`);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    process.exit(2);
+  }
+  console.log(`[runner] installed ${path.basename(vsix)} into a fresh extensions dir (${fs.readdirSync(extensionsDir).filter((f) => f !== 'extensions.json').join(', ')}) after ${elapsed()}`);
+}
 
 // The server keeps everything (data, extensions, logs) under tmp: HOME is redirected too.
 // --enable-smoke-test-driver: a *built* web workbench only honours the `payload` query
@@ -51,12 +76,11 @@ const server = spawn(nodeBin, [serverMain,
   '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
   '--enable-smoke-test-driver', '--disable-telemetry', '--disable-workspace-trust', '--disable-update-check',
   '--server-data-dir', path.join(tmp, 'server-data'), '--user-data-dir', path.join(tmp, 'user-data'),
-  '--extensions-dir', path.join(tmp, 'extensions'), '--log', 'info',
+  '--extensions-dir', extensionsDir, '--log', 'info',
 ], {
   detached: true, // own process group, so we can end code-server and all of its children at once
   stdio: ['ignore', csLog, csLog],
-  env: { ...process.env, NO_COLOR: '1', TMPDIR: path.join(tmp, 't'), HOME: path.join(tmp, 'home'), XDG_CONFIG_HOME: path.join(tmp, 'xdg-config'), XDG_DATA_HOME: path.join(tmp, 'xdg-data'),
-    VSCODE_TEST_RESULT: resultFile, VSCODE_TEST_LOG: testLog, VSCODE_TEST_SCREENSHOT: screenshot },
+  env: serverEnv,
 });
 let serverExited = false;
 server.on('exit', (c, s) => { serverExited = true; console.log(`[runner] VS Code server exited (${c ?? s})`); });
@@ -121,7 +145,10 @@ try {
   const pumpTimer = setInterval(pump, 200);
   page.on('pageerror', (e) => console.log(`[browser:pageerror] ${e.message}`));
   const payload = [
-    ['extensionDevelopmentPath', `vscode-remote://${authority}${extensionDevelopmentPath}`],
+    // Installed-.vsix mode: the extension host runs extensionTestsPath only in extension-development
+    // mode, so the development path is an empty folder (no extension in it) and the extension under
+    // test is the one installed in the extensions dir.
+    ['extensionDevelopmentPath', `vscode-remote://${authority}${vsix ? noDevExtension : extensionDevelopmentPath}`],
     ['extensionTestsPath', `vscode-remote://${authority}${extensionTestsPath}`],
     ['skipWelcome', 'true'], ['skipReleaseNotes', 'true'],
     // Optional: run with every other extension disabled (built-in language/grammar extensions too).
