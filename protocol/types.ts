@@ -83,6 +83,7 @@ export interface Experiment {
   /** Opaque string id ("0" is the default experiment, as in MLflow). */
   id: string;
   name: string;
+  /** Top-level runs (pipeline runs, sweeps, MLflow runs without a parent); steps and trials are not counted. */
   runCount: number;
   /** Start time of the newest run, ms since the epoch; absent when there are no runs. */
   lastRunAt?: number;

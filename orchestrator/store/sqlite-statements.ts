@@ -8,7 +8,7 @@ import { RUN_COLUMNS } from './sqlite-rows';
 import type { RunFilter } from './store';
 
 const EXPERIMENT_SELECT = `SELECT e.id, e.name, COUNT(r.id) AS run_count, MAX(r.started_at) AS last_run_at
-  FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id`;
+  FROM experiments e LEFT JOIN runs r ON r.experiment_id = e.id AND r.parent_id IS NULL`;
 export const RUNS_FROM = `FROM runs r JOIN experiments e ON e.id = r.experiment_id`;
 /** Binds a JSON array of ids as a set, so one prepared statement serves any number of ids. */
 const IN_IDS = `IN (SELECT value FROM json_each(?))`;
