@@ -1,5 +1,13 @@
+import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../../protocol/errors';
+import { cancelCommand } from './commands/cancel';
+import { daemonRunCommand, daemonStartCommand, daemonStatusCommand, daemonStopCommand } from './commands/daemon';
+import { logsCommand } from './commands/logs';
+import { runPipelineCommand, type RunOptions } from './commands/run';
+import { runsCommand, type RunsOptions } from './commands/runs';
+import { showCommand } from './commands/show';
+import { statusCommand } from './commands/status';
 import { validateCommand } from './commands/validate';
 import { runCommand, stdio, type Output } from './output';
 
@@ -18,7 +26,83 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
     .option('--json', 'print a machine-readable list of problems')
     .action(async (file: string | undefined, opts: { json?: boolean }) => setExit(await runCommand(io, () => validateCommand(io, cwd, file, opts))));
 
+  program
+    .command('run')
+    .description('run the pipeline (or STEPs and what they need) through the daemon, skipping unchanged steps; exit 1 if the run fails')
+    .argument('[steps...]', 'steps to run, with everything upstream of them (default: all)')
+    .option('-p, --param <key=value>', 'override a param of the manifest (repeatable)', collect)
+    .option('-f, --force', 'run every selected step even when its cached result is valid')
+    .option('-n, --dry-run', 'print the plan (run / skip (cached) / restore (from cache) and why) without running')
+    .option('-e, --experiment <name>', "experiment to record the run in (default: the manifest's project)")
+    .option('--no-follow', 'start the run and return at once instead of streaming its logs')
+    .option('--json', 'print the plan, or the finished run, as JSON')
+    .action(async (steps: string[], opts: RunOptions) => setExit(await runCommand(io, () => runPipelineCommand(io, cwd, steps, opts))));
+
+  program
+    .command('status')
+    .description('show the daemon, the active run and the last run of this workspace')
+    .option('--json', 'print as JSON')
+    .action(async (opts: { json?: boolean }) => setExit(await runCommand(io, () => statusCommand(io, cwd, opts))));
+
+  program
+    .command('runs')
+    .description('list runs, newest first')
+    .option('--limit <n>', 'how many (1-1000, default 20)')
+    .option('--experiment <name>', 'only runs of this experiment')
+    .option('--all', 'include step runs, not only pipeline runs')
+    .option('--json', 'print {runs, total} as JSON')
+    .action(async (opts: RunsOptions) => setExit(await runCommand(io, () => runsCommand(io, cwd, opts))));
+
+  program
+    .command('show')
+    .description('show one run: params, metrics, steps, artifacts, git')
+    .argument('<run>', 'run id or a unique prefix of it')
+    .option('--json', 'print the run as JSON')
+    .action(async (run: string, opts: { json?: boolean }) => setExit(await runCommand(io, () => showCommand(io, cwd, run, opts))));
+
+  program
+    .command('logs')
+    .description("print a run's step logs")
+    .argument('<run>', 'run id or a unique prefix of it (a step run id selects its step)')
+    .argument('[step]', 'only this step')
+    .option('-f, --follow', 'keep printing until the run (or the step) ends')
+    .action(async (run: string, step: string | undefined, opts: { follow?: boolean }) => setExit(await runCommand(io, () => logsCommand(io, cwd, run, step, opts))));
+
+  program
+    .command('cancel')
+    .description("cancel an active run (kills its steps' process groups); exit 1 if it is not active")
+    .argument('<run>', 'run id or a unique prefix of it')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (run: string, opts: { json?: boolean }) => setExit(await runCommand(io, () => cancelCommand(io, cwd, run, opts))));
+
+  const daemon = program.command('daemon').description("manage this workspace's orchestrator daemon");
+  daemon
+    .command('start')
+    .description('start the daemon unless it is running')
+    .option('--json', 'print its info as JSON')
+    .action(async (opts: { json?: boolean }) => setExit(await runCommand(io, () => daemonStartCommand(io, cwd, opts))));
+  daemon
+    .command('stop')
+    .description('stop the daemon (an active run is cancelled)')
+    .option('--json', 'print the outcome as JSON')
+    .action(async (opts: { json?: boolean }) => setExit(await runCommand(io, () => daemonStopCommand(io, cwd, opts))));
+  daemon
+    .command('status')
+    .description('show whether the daemon runs; exit 3 when it does not')
+    .option('--json', 'print its info as JSON')
+    .action(async (opts: { json?: boolean }) => setExit(await runCommand(io, () => daemonStatusCommand(io, cwd, opts))));
+  daemon
+    .command('run', { hidden: true })
+    .description('be the daemon (started by `mlops daemon start`, `mlops run` or the extension)')
+    .argument('<workspace>', 'the workspace folder')
+    .option('--port <port>', 'TCP port on 127.0.0.1 (default: a free one)')
+    .action(async (workspace: string, opts: { port?: string }) => setExit(await runCommand(io, () => daemonRunCommand(path.resolve(cwd, workspace), opts))));
+
   return program;
+}
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
 }
 
 export async function main(argv: string[], io: Output = stdio, cwd = process.cwd()): Promise<number> {
