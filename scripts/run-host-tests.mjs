@@ -176,6 +176,20 @@ try {
   await browser?.close().catch(() => {});
   browserLog.end();
   stopServer();
+  stopWorkspaceDaemon();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
 process.exit(exitCode);
+
+// The orchestrator daemon is detached on purpose (runs survive window reloads), so the VS Code
+// server's process group does not include it: a test that failed before stopping it would
+// leave it running. End it (and its step process groups) by the pid it recorded.
+function stopWorkspaceDaemon() {
+  try {
+    const info = JSON.parse(fs.readFileSync(path.join(workspace, '.mlops', 'daemon.json'), 'utf8'));
+    process.kill(info.pid, 'SIGTERM');
+    console.log(`[runner] stopped the workspace's orchestrator daemon (pid ${info.pid}) left by the tests`);
+  } catch {
+    // no daemon left: the normal case
+  }
+}

@@ -27,6 +27,10 @@ bash scripts/setup-code-server.sh || exit 3
 step "extension-host tests in a real VS Code"
 node scripts/run-host-tests.mjs || status=1
 
+step "package the .vsix and smoke-test the installed extension in a real VS Code"
+node scripts/package-vsix.mjs --target linux-x64 --out dist/mlops-workbench-linux-x64.vsix && \
+  node scripts/run-vsix-smoke.mjs dist/mlops-workbench-linux-x64.vsix || status=1
+
 echo
 [ $status -eq 0 ] && echo "ALL TESTS PASSED" || echo "SOME TESTS FAILED"
 exit $status

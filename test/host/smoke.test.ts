@@ -70,4 +70,20 @@ describe('smoke: the installed .vsix in a real VS Code', () => {
     assert.ok(ort.listSupportedBackends().some((b) => b.name === 'cpu'), 'onnxruntime-node has its cpu backend');
     note(`Node ${process.version} (ABI ${process.versions.modules}): sqlite_version() = ${version}; onnxruntime-node loaded`);
   });
+
+  it('starts the daemon from the installed extension and runs the sample pipeline, ONNX inference included', async () => {
+    const api = ext.exports;
+    try {
+      const outcome = await vscode.commands.executeCommand<{ runId: string; status: string }>('mlops.runPipeline');
+      assert.ok(outcome, 'the run command returned the run');
+      const run = await api.orchestrator!.getRun(outcome.runId);
+      assert.strictEqual(run.status, 'succeeded', run.message);
+      // evaluate loads the ONNX model with onnxruntime-node found through MLOPS_HOME = the installed extension.
+      assert.ok(run.latestMetrics.accuracy >= 0.95, `held-out accuracy from ONNX inference: ${run.latestMetrics.accuracy}`);
+      const health = await api.orchestrator!.listExperiments();
+      note(`pipeline run ${outcome.runId.slice(0, 8)} from the installed .vsix: accuracy ${run.latestMetrics.accuracy}, ${health.length} experiment(s)`);
+    } finally {
+      await api.orchestrator?.stop();
+    }
+  });
 });
