@@ -6,6 +6,11 @@ export class Config {
     return vscode.workspace.getConfiguration('mlops');
   }
 
+  /** Independent steps the daemon runs at once (passed to it when the extension starts it). */
+  get maxParallel(): number {
+    return this.section.get<number>('orchestrator.maxParallel', 2);
+  }
+
   get maxProblems(): number {
     return this.section.get<number>('validation.maxProblems', 1000);
   }

@@ -4,6 +4,7 @@ import type { RunPlan, RunRequest } from '../../../protocol/pipeline';
 import type { Experiment, MetricPoint, RunDetail, RunSummary } from '../../../protocol/types';
 import { DaemonClient } from '../../../orchestrator/api-client';
 import { ensureDaemon } from '../../../orchestrator/daemon/launcher';
+import { config } from '../config';
 import { log } from '../log';
 import type { RunsSource } from './orchestrator-port';
 
@@ -50,7 +51,7 @@ export class OrchestratorConnection implements RunsSource, vscode.Disposable {
     if (this.client && this._state === 'running') return this.client;
     this.setState('starting');
     try {
-      const info = await ensureDaemon(this.workspace, { cliPath: this.cliPath });
+      const info = await ensureDaemon(this.workspace, { cliPath: this.cliPath, env: { MLOPS_MAX_PARALLEL: String(config.maxParallel) } });
       this.client = new DaemonClient(info.url, info.token);
       for (const id of info.activeRuns) this.activeRuns.add(id);
       log().info(`orchestrator daemon pid ${info.pid} on 127.0.0.1:${info.port} (Node ${info.node})`);
