@@ -23,7 +23,7 @@ const chromePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const extensionDevelopmentPath = path.resolve(process.env.VSCODE_TEST_EXTENSION_PATH ?? root);
 const extensionTestsPath = path.resolve(process.env.VSCODE_TEST_TESTS_PATH ?? path.join(root, 'dist/test/host/index.js'));
 const fixture = path.resolve(process.env.VSCODE_TEST_WORKSPACE ?? path.join(root, 'examples/penguins'));
-const timeoutMs = Number(process.env.VSCODE_TEST_TIMEOUT_MS ?? 180_000);
+const timeoutMs = Number(process.env.VSCODE_TEST_TIMEOUT_MS ?? 600_000);
 const vsix = process.env.VSCODE_TEST_VSIX ? path.resolve(process.env.VSCODE_TEST_VSIX) : undefined;
 const artifacts = process.env.VSCODE_TEST_ARTIFACTS ?? path.join(root, '.vscode-test/artifacts');
 
@@ -36,7 +36,8 @@ const elapsed = () => `${((Date.now() - t0) / 1000).toFixed(1)}s`;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'vscode-it-'));
 const workspace = path.join(tmp, 'workspace');
 fs.mkdirSync(path.join(tmp, 't')); // TMPDIR of the server: its IPC sockets land here and are removed with tmp
-fs.cpSync(fixture, workspace, { recursive: true });
+// A fixture used by hand (npm run main) has run state: start the tests from the sources only.
+fs.cpSync(fixture, workspace, { recursive: true, filter: (src) => path.basename(src) !== '.mlops' });
 fs.mkdirSync(artifacts, { recursive: true });
 const resultFile = path.join(tmp, 'result.json');
 const testLog = path.join(tmp, 'mocha.log');

@@ -13,6 +13,7 @@ import { ExperimentsTree } from './views/experiments-tree';
 import { LOG_SCHEME, LogDocuments } from './views/log-documents';
 import { PipelineTree } from './views/pipeline-tree';
 import { createStatusBar } from './views/status-bar';
+import { registerWebviews } from './webviews';
 
 /** What activate() returns: used by the host tests to reach the extension's parts. */
 export interface MlopsApi {
@@ -55,7 +56,7 @@ function wireOrchestrator(c: Ctx, context: vscode.ExtensionContext, folder: vsco
   );
   const experiments = c.push(new ExperimentsTree(conn));
   const pipeline = c.push(new PipelineTree(conn, manifest));
-  c.push(vscode.window.createTreeView('mlops.experiments', { treeDataProvider: experiments, showCollapseAll: true }));
+  c.push(vscode.window.createTreeView('mlops.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true }));
   c.push(vscode.window.createTreeView('mlops.pipeline', { treeDataProvider: pipeline }));
   const lens = c.push(new ManifestCodeLens(conn));
   c.push(vscode.languages.registerCodeLensProvider([{ scheme: 'file', pattern: '**/mlops.yaml' }], lens));
@@ -63,6 +64,7 @@ function wireOrchestrator(c: Ctx, context: vscode.ExtensionContext, folder: vsco
   c.push(createStatusBar(conn));
   registerRunCommands(c, conn);
   registerViewCommands(c, conn, experiments);
+  registerWebviews(c, conn, context.extensionUri);
   c.push(conn.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'mlops.orchestratorRunning', conn.connected)));
   // After a window reload a run may still be going on: reattach to the daemon if it is up.
   if (vscode.workspace.isTrusted) void conn.attachIfRunning();

@@ -41,6 +41,7 @@ export async function screenshot(name: string): Promise<void> {
   const shot = process.env.VSCODE_TEST_SCREENSHOT;
   if (!shot) return;
   const target = shot.replace(/workbench\.png$/, `${name}.png`);
+  fs.rmSync(target, { force: true }); // so the wait below sees the new picture, not an old one
   console.log(`[[screenshot-request]] ${target}`);
   await waitFor(`screenshot ${name}`, () => (fs.existsSync(target) ? true : undefined), 15_000).catch(() => undefined);
 }
