@@ -28,7 +28,7 @@ export interface DaemonApi {
   'POST /api/pipeline/cancel': { req: { runId: string }; res: { cancelled: boolean } };
   /** Log text of one step of a run from a byte offset; `done` once the step has ended. */
   'GET /api/runs/logs': { req: { id: string; step: string; offset?: number }; res: { text: string; offset: number; done: boolean } };
-  'GET /api/runs': { req: { experiment?: string; parentId?: string; status?: string; kind?: string; limit?: number; offset?: number; orderBy?: string; desc?: boolean }; res: { runs: RunSummary[]; total: number } };
+  'GET /api/runs': { req: { experiment?: string; parentId?: string; status?: string; kind?: string; /** KEY:VALUE: runs whose param has that value */ param?: string; limit?: number; offset?: number; /** startedAt | metrics.KEY */ orderBy?: string; desc?: boolean }; res: { runs: RunSummary[]; total: number } };
   'GET /api/runs/get': { req: { id: string }; res: RunDetail };
   'GET /api/experiments': { req: void; res: { experiments: Experiment[] } };
   'POST /api/daemon/stop': { req: void; res: { stopping: true } };

@@ -75,7 +75,8 @@ if (vsix) {
 const csLog = fs.openSync(path.join(artifacts, 'vscode-server.log'), 'w');
 const server = spawn(nodeBin, [serverMain,
   '--host', '127.0.0.1', '--port', String(port), '--without-connection-token', '--accept-server-license-terms',
-  '--enable-smoke-test-driver', '--disable-telemetry', '--disable-workspace-trust', '--disable-update-check',
+  // VSCODE_TEST_UNTRUSTED=1: Workspace Trust stays on, so the (fresh) folder opens untrusted.
+  '--enable-smoke-test-driver', '--disable-telemetry', ...(process.env.VSCODE_TEST_UNTRUSTED ? [] : ['--disable-workspace-trust']), '--disable-update-check',
   '--server-data-dir', path.join(tmp, 'server-data'), '--user-data-dir', path.join(tmp, 'user-data'),
   '--extensions-dir', extensionsDir, '--log', 'info',
 ], {

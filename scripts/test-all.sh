@@ -27,6 +27,9 @@ bash scripts/setup-code-server.sh || exit 3
 step "extension-host tests in a real VS Code"
 node scripts/run-host-tests.mjs || status=1
 
+step "extension-host tests with Workspace Trust on and the folder untrusted"
+VSCODE_TEST_UNTRUSTED=1 MLOPS_HOST_SUITE=untrusted node scripts/run-host-tests.mjs || status=1
+
 step "package the .vsix and smoke-test the installed extension in a real VS Code"
 node scripts/package-vsix.mjs --target linux-x64 --out dist/mlops-workbench-linux-x64.vsix && \
   node scripts/run-vsix-smoke.mjs dist/mlops-workbench-linux-x64.vsix || status=1

@@ -82,6 +82,11 @@ export async function ensureDaemon(workspace: string, opts: LaunchOptions = {}):
   const found = await findDaemon(paths.workspace);
   if (found || opts.startIfMissing === false) return found;
 
+  // A live lock holder that does not answer is a daemon shutting down (a stop cancels its run
+  // first, which can take seconds): let it finish, or our new daemon would lose the lock.
+  const stopping = lockHolder(paths.lock);
+  if (stopping !== undefined && isAlive(stopping)) await waitGone(stopping, opts.timeoutMs ?? 10_000);
+
   fs.mkdirSync(paths.dir, { recursive: true });
   ensureToken(paths.token); // before the spawn, so a racing daemon and we agree on one token
   const { command, args, env } = daemonCommand(paths.workspace, opts);

@@ -33,6 +33,11 @@ export function whereClause(f: RunFilter): { where: string; args: Record<string,
     conds.push('r.kind = :kind');
     args.kind = f.kind;
   }
+  Object.entries(f.params ?? {}).forEach(([key, value], i) => {
+    conds.push(`EXISTS (SELECT 1 FROM params p WHERE p.run_id = r.id AND p.key = :pk${i} AND p.value = :pv${i})`);
+    args[`pk${i}`] = key;
+    args[`pv${i}`] = value;
+  });
   return { where: conds.length ? `WHERE ${conds.join(' AND ')}` : '', args };
 }
 

@@ -42,6 +42,8 @@ export interface RunFilter {
   parentId?: string | null;
   status?: RunStatus | RunStatus[];
   kind?: RunKind;
+  /** Runs whose params have exactly these values (all of them). */
+  params?: Record<string, string>;
 }
 
 /** Sort key: run start time, or the latest value of a metric (runs without it sort last). */

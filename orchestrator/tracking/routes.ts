@@ -145,6 +145,12 @@ function runFilter(query: URLSearchParams): RunFilter {
   if (status) filter.status = status.split(',').map((s) => oneOf<RunStatus>(s, RUN_STATUSES, 'status'));
   const kind = query.get('kind');
   if (kind) filter.kind = oneOf<RunKind>(kind, RUN_KINDS, 'kind');
+  // ?param=lr:0.05 (repeatable): runs whose param has that value
+  for (const p of query.getAll('param')) {
+    const at = p.indexOf(':');
+    if (at <= 0) throw v.bad('param', 'must be KEY:VALUE');
+    (filter.params ??= {})[p.slice(0, at)] = p.slice(at + 1);
+  }
   return filter;
 }
 

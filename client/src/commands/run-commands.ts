@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { RunRequest } from '../../../protocol/pipeline';
 import type { RunStatus } from '../../../protocol/types';
+import { ManifestParser } from '../../../orchestrator/manifest';
 import type { Ctx } from '../ctx';
 import { log } from '../log';
 import type { OrchestratorConnection } from '../orchestrator/connection';
@@ -83,6 +84,28 @@ export function registerRunCommands(ctx: Ctx, conn: OrchestratorConnection): voi
   }
 
   ctx.registerCommand('mlops.runPipeline', (req?: RunRequest) => runWithProgress(req ?? {}, 'running the pipeline'));
+  // Re-run with Params…: one input box per param, prefilled from the manifest's defaults.
+  ctx.registerCommand('mlops.rerunWithParams', async (given?: Record<string, string>) => {
+    if (given) return runWithProgress({ params: given }, 'running with params');
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (!folder) return undefined;
+    const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'mlops.yaml'));
+    const value = new ManifestParser().parseSync(doc.getText()).value as { params?: Record<string, unknown> } | null;
+    const params = value?.params ?? {};
+    const names = Object.keys(params);
+    if (names.length === 0) {
+      void vscode.window.showInformationMessage('MLOps: the manifest declares no params.');
+      return undefined;
+    }
+    const overrides: Record<string, string> = {};
+    for (const [i, name] of names.entries()) {
+      const current = Array.isArray(params[name]) ? (params[name] as unknown[]).join(',') : String(params[name]);
+      const v = await vscode.window.showInputBox({ title: `Re-run with params (${i + 1}/${names.length})`, prompt: `${name} (default ${current})`, value: current, ignoreFocusOut: true });
+      if (v === undefined) return undefined; // Escape cancels the whole re-run
+      if (v !== current) overrides[name] = v;
+    }
+    return runWithProgress({ params: overrides }, Object.keys(overrides).length ? `running with ${Object.entries(overrides).map(([k, v]) => `${k}=${v}`).join(', ')}` : 'running the pipeline');
+  });
   ctx.registerCommand('mlops.runStep', async (step?: string | { step: string }) => {
     const name = typeof step === 'string' ? step : step?.step ?? (await pickStep(conn));
     return name ? runWithProgress({ steps: [name] }, `running ${name}`) : undefined;

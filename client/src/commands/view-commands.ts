@@ -2,13 +2,43 @@ import * as vscode from 'vscode';
 import type { Ctx } from '../ctx';
 import type { OrchestratorConnection } from '../orchestrator/connection';
 import { requireTrust } from '../orchestrator/trust';
-import type { ExperimentsTree } from '../views/experiments-tree';
+import type { ExperimentsTree, RunsView } from '../views/experiments-tree';
 import { formatMetric } from '../views/format';
 import type { StepNode } from '../views/pipeline-tree';
 
 export function registerViewCommands(ctx: Ctx, conn: OrchestratorConnection, experiments: ExperimentsTree): void {
   ctx.registerCommand('mlops.experiments.loadMore', (experiment: string) => experiments.loadMore(experiment));
   ctx.registerCommand('mlops.refreshViews', () => experiments.refresh());
+
+  // Filter and sort the Experiments view; the daemon applies it, so it scales to 10k runs.
+  ctx.registerCommand('mlops.filterRuns', async (view?: RunsView) => {
+    if (view) return experiments.setView(view);
+    const current = experiments.runsView;
+    const choice = await vscode.window.showQuickPick(
+      [
+        { label: 'Status…', id: 'status', description: current.status?.join(', ') },
+        { label: 'Param equals…', id: 'param', description: current.param },
+        { label: 'Sort by metric…', id: 'metric', description: current.metric ? `${current.metric} ${current.desc === false ? 'ascending' : 'descending'}` : 'start time' },
+        { label: 'Clear filters and sorting', id: 'clear' },
+      ],
+      { title: 'MLOps: filter and sort runs' },
+    );
+    if (!choice) return;
+    if (choice.id === 'clear') return experiments.setView({});
+    if (choice.id === 'status') {
+      const statuses = ['succeeded', 'failed', 'running', 'cancelled', 'interrupted'] as const;
+      const picked = await vscode.window.showQuickPick(statuses.map((s) => ({ label: s, picked: current.status?.includes(s) })), { canPickMany: true, title: 'Show runs with status' });
+      if (picked) experiments.setView({ ...current, status: picked.map((p) => p.label as (typeof statuses)[number]) });
+    } else if (choice.id === 'param') {
+      const param = await vscode.window.showInputBox({ prompt: 'Show runs whose param has this value', placeHolder: 'lr:0.05', value: current.param, validateInput: (v) => (v === '' || /^[^:]+:.*$/.test(v) ? undefined : 'write KEY:VALUE') });
+      if (param !== undefined) experiments.setView({ ...current, param: param || undefined });
+    } else {
+      const metric = await vscode.window.showInputBox({ prompt: 'Sort runs by this metric (latest value)', placeHolder: 'accuracy', value: current.metric });
+      if (metric === undefined) return;
+      const order = metric ? await vscode.window.showQuickPick(['descending (highest first)', 'ascending (lowest first)'], { title: `Order by ${metric}` }) : undefined;
+      experiments.setView({ ...current, metric: metric || undefined, desc: !order?.startsWith('ascending') });
+    }
+  });
 
   ctx.registerCommand('mlops.dryRun', async () => {
     if (!requireTrust('Planning a run')) return undefined;

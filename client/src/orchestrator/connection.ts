@@ -3,7 +3,7 @@ import type { DaemonEvent } from '../../../protocol/api';
 import type { RunPlan, RunRequest } from '../../../protocol/pipeline';
 import type { Experiment, MetricPoint, RunDetail, RunSummary } from '../../../protocol/types';
 import { DaemonClient } from '../../../orchestrator/api-client';
-import { ensureDaemon } from '../../../orchestrator/daemon/launcher';
+import { ensureDaemon, stopDaemon } from '../../../orchestrator/daemon/launcher';
 import { config } from '../config';
 import { log } from '../log';
 import type { RunsSource } from './orchestrator-port';
@@ -103,12 +103,12 @@ export class OrchestratorConnection implements RunsSource, vscode.Disposable {
     })();
   }
 
+  /** Stops the daemon and waits until its process is gone (so a start right after cannot race it). */
   async stop(): Promise<void> {
-    const c = this.client;
     this.stopStream?.();
     this.client = undefined;
     this.activeRuns.clear();
-    if (c) await c.stopDaemon().catch(() => undefined);
+    await stopDaemon(this.workspace).catch((e) => log().warn(`stopping the orchestrator: ${(e as Error)?.message ?? e}`));
     this.setState('stopped');
   }
 
@@ -121,7 +121,7 @@ export class OrchestratorConnection implements RunsSource, vscode.Disposable {
     return this.need().experiments().then((r) => r.experiments);
   }
 
-  listRuns(query: { experiment?: string; parentId?: string; limit: number; offset: number; kind?: string }): Promise<{ runs: RunSummary[]; total: number }> {
+  listRuns(query: Parameters<RunsSource['listRuns']>[0]): Promise<{ runs: RunSummary[]; total: number }> {
     return this.need().runs(query);
   }
 

@@ -1,10 +1,21 @@
 import * as vscode from 'vscode';
-import type { RunSummary } from '../../../protocol/types';
+import type { RunStatus, RunSummary } from '../../../protocol/types';
 import type { RunsSource } from '../orchestrator/orchestrator-port';
 import { formatAgo, formatDuration, formatMetric, keyMetric, statusIcon } from './format';
 
 /** Runs are fetched a page at a time: fast with 10k runs, children load on expand. */
 export const RUNS_PAGE = 100;
+
+/** What the Experiments view shows: filters and order, applied by the daemon's query (not client-side). */
+export interface RunsView {
+  status?: RunStatus[];
+  /** `KEY:VALUE` */
+  param?: string;
+  /** Sort by this metric's latest value instead of start time. */
+  metric?: string;
+  /** Highest (or newest) first; default true. */
+  desc?: boolean;
+}
 
 export type ExperimentNode =
   | { kind: 'experiment'; name: string; runCount: number }
@@ -24,6 +35,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
   private readonly pages = new Map<string, number>(); // experiment → how many runs to show
   private readonly subs: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
+  private view: RunsView = {};
 
   constructor(private readonly source: RunsSource) {
     this.subs.push(
@@ -44,6 +56,18 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
       this.refreshTimer = undefined;
       this.refresh();
     }, 300);
+  }
+
+  get runsView(): RunsView {
+    return this.view;
+  }
+
+  /** Filters and sorts the runs (status, a param's value, a metric); resets paging. */
+  setView(view: RunsView): void {
+    this.view = view;
+    this.pages.clear();
+    void vscode.commands.executeCommand('setContext', 'mlops.experimentsFiltered', !!(view.status?.length || view.param || view.metric));
+    this.refresh();
   }
 
   /** Shows one more page of runs under an experiment. */
@@ -113,7 +137,17 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
     }
     if (n.kind === 'experiment') {
       const limit = this.pages.get(n.name) ?? RUNS_PAGE;
-      const { runs, total } = await this.source.listRuns({ experiment: n.name, parentId: 'none', limit, offset: 0 });
+      const v = this.view;
+      const { runs, total } = await this.source.listRuns({
+        experiment: n.name,
+        parentId: 'none',
+        limit,
+        offset: 0,
+        ...(v.status?.length ? { status: v.status.join(',') } : {}),
+        ...(v.param ? { param: v.param } : {}),
+        ...(v.metric ? { orderBy: `metrics.${v.metric}` } : {}),
+        ...(v.desc === false ? { desc: false } : {}),
+      });
       const nodes: ExperimentNode[] = runs.map((run) => ({ kind: 'run', run }));
       if (runs.length < total) nodes.push({ kind: 'more', experiment: n.name, loaded: runs.length, total });
       return nodes;
