@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import type { MlopsApi } from '../../client/src/extension';
 import type { RunOutcome } from '../../client/src/commands/run-commands';
 import type { ExperimentNode } from '../../client/src/views/experiments-tree';
+import { openSqliteStore } from '../../orchestrator/store/sqlite-store';
 import { activateExtension, note, screenshot, waitFor, workspaceUri } from './util';
 
 /** Walks the Experiments tree the way a user expands it. */
@@ -77,5 +78,38 @@ describe('orchestrator from the extension (real VS Code, real daemon, real train
     assert.strictEqual(again.status, 'succeeded');
     const run = await api.orchestrator!.getRun(again.runId);
     assert.deepStrictEqual(run.children.map((c) => [c.name, c.status, c.message]), [['prepare', 'skipped', 'cached'], ['train', 'skipped', 'cached'], ['evaluate', 'skipped', 'cached']]);
+  });
+
+  it('pages through 10,000 runs in the Experiments tree, to the 10,000th', async function () {
+    this.timeout(180_000);
+    // Seed straight into the workspace's store (WAL: the daemon keeps serving meanwhile).
+    const store = await openSqliteStore(workspaceUri('.mlops').fsPath);
+    const seeded = Date.now();
+    try {
+      const base = Date.now() - 10_000_000;
+      for (let i = 0; i < 10_000; i++) {
+        await store.createRun({ experiment: 'load-test', name: `seed-${i}`, kind: 'pipeline', status: 'succeeded', startedAt: base + i * 1000 });
+      }
+    } finally {
+      await store.close();
+    }
+    const seedMs = Date.now() - seeded;
+    api.experiments!.refresh();
+    const exp = (await children(api)).find((e) => e.kind === 'experiment' && e.name === 'load-test');
+    assert.ok(exp && exp.kind === 'experiment' && exp.runCount === 10_000, `the experiment lists 10,000 runs: ${JSON.stringify(exp)}`);
+    const t0 = Date.now();
+    let nodes = await children(api, exp);
+    let pages = 1;
+    while (nodes.at(-1)?.kind === 'more') {
+      api.experiments!.loadMore('load-test');
+      nodes = await children(api, exp);
+      pages++;
+    }
+    const pagingMs = Date.now() - t0;
+    const runs = nodes.filter((n) => n.kind === 'run');
+    assert.strictEqual(runs.length, 10_000);
+    const last = runs.at(-1)!;
+    assert.ok(last.kind === 'run' && last.run.name === 'seed-0', 'the 10,000th (oldest) run is reached');
+    note(`seeded 10,000 runs in ${seedMs} ms; paged to the 10,000th in ${pagingMs} ms over ${pages} pages (${(pagingMs / pages).toFixed(1)} ms a page)`);
   });
 });

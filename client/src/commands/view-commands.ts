@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
+import { ManifestParser } from '../../../orchestrator/manifest';
 import type { Ctx } from '../ctx';
+import { stepKeySpan } from '../webviews/graph-model';
 import type { OrchestratorConnection } from '../orchestrator/connection';
 import { requireTrust } from '../orchestrator/trust';
 import type { ExperimentsTree, RunsView } from '../views/experiments-tree';
-import { formatMetric } from '../views/format';
 import type { StepNode } from '../views/pipeline-tree';
 
 export function registerViewCommands(ctx: Ctx, conn: OrchestratorConnection, experiments: ExperimentsTree): void {
@@ -52,20 +53,15 @@ export function registerViewCommands(ctx: Ctx, conn: OrchestratorConnection, exp
     return plan;
   });
 
-  // Reveal a step's definition in the manifest.
+  // Reveal a step's definition in the manifest (the key found by the manifest parser).
+  const parser = new ManifestParser();
   ctx.registerCommand('mlops.revealStep', async (node: StepNode) => {
     const doc = await vscode.workspace.openTextDocument(node.manifest);
-    const m = new RegExp(`^(\\s+)${node.step.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*:`, 'm').exec(doc.getText().slice(doc.getText().indexOf('\nsteps:')));
-    const at = m ? doc.getText().indexOf('\nsteps:') + m.index + m[1].length : 0;
-    const pos = doc.positionAt(at);
-    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(pos, pos.translate(0, node.step.length)) });
+    const span = stepKeySpan(parser, doc.getText(), node.step);
+    const selection = span ? new vscode.Selection(doc.positionAt(span.start), doc.positionAt(span.end)) : undefined;
+    await vscode.window.showTextDocument(doc, selection ? { selection } : {});
   });
 
-  // A metric's series as a table until the chart webview lands (issue 4).
-  ctx.registerCommand('mlops.openMetric', async (runId: string, key: string) => {
-    const history = await conn.metricHistory(runId, key);
-    const text = [`# ${key} — run ${runId}`, '', '| step | value | time |', '| ---: | ---: | --- |', ...history.map((p) => `| ${p.step} | ${formatMetric(p.value)} | ${new Date(p.timestamp).toISOString()} |`)].join('\n');
-    const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: text });
-    await vscode.window.showTextDocument(doc, { preview: true });
-  });
+  // A metric opens the run's charts (the Compare Runs panel with this one run).
+  ctx.registerCommand('mlops.openMetric', (runId: string) => vscode.commands.executeCommand('mlops.openRunCharts', runId));
 }

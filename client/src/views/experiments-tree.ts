@@ -36,6 +36,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
   private readonly subs: vscode.Disposable[] = [];
   private refreshTimer: NodeJS.Timeout | undefined;
   private view: RunsView = {};
+  /** Runs fetched so far per experiment (a cache for paging; `stale` after a refresh). */
+  private readonly loaded = new Map<string, { runs: RunSummary[]; total: number; stale: boolean }>();
 
   constructor(private readonly source: RunsSource) {
     this.subs.push(
@@ -47,6 +49,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
   }
 
   refresh(): void {
+    for (const l of this.loaded.values()) l.stale = true;
     this.changed.fire(undefined);
   }
 
@@ -66,6 +69,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
   setView(view: RunsView): void {
     this.view = view;
     this.pages.clear();
+    this.loaded.clear();
     void vscode.commands.executeCommand('setContext', 'mlops.experimentsFiltered', !!(view.status?.length || view.param || view.metric));
     this.refresh();
   }
@@ -73,7 +77,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
   /** Shows one more page of runs under an experiment. */
   loadMore(experiment: string): void {
     this.pages.set(experiment, (this.pages.get(experiment) ?? RUNS_PAGE) + RUNS_PAGE);
-    this.refresh();
+    this.changed.fire(undefined); // keeps what is loaded: only the next page is fetched
   }
 
   getTreeItem(n: ExperimentNode): vscode.TreeItem {
@@ -138,16 +142,25 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
     if (n.kind === 'experiment') {
       const limit = this.pages.get(n.name) ?? RUNS_PAGE;
       const v = this.view;
-      const { runs, total } = await this.source.listRuns({
+      const query = {
         experiment: n.name,
         parentId: 'none',
-        limit,
-        offset: 0,
         ...(v.status?.length ? { status: v.status.join(',') } : {}),
         ...(v.param ? { param: v.param } : {}),
         ...(v.metric ? { orderBy: `metrics.${v.metric}` } : {}),
         ...(v.desc === false ? { desc: false } : {}),
-      });
+      };
+      // "Load more" fetches only the next page; a refresh (new run) starts the list again.
+      // The daemon answers at most 1000 runs a request, so a long list comes in chunks.
+      let loaded = this.loaded.get(n.name);
+      if (!loaded || loaded.stale) this.loaded.set(n.name, (loaded = { runs: [], total: Infinity, stale: false }));
+      while (loaded.runs.length < Math.min(limit, loaded.total)) {
+        const page = await this.source.listRuns({ ...query, limit: Math.min(1000, limit - loaded.runs.length), offset: loaded.runs.length });
+        loaded.total = page.total;
+        loaded.runs.push(...page.runs);
+        if (page.runs.length === 0) break;
+      }
+      const { runs, total } = loaded;
       const nodes: ExperimentNode[] = runs.map((run) => ({ kind: 'run', run }));
       if (runs.length < total) nodes.push({ kind: 'more', experiment: n.name, loaded: runs.length, total });
       return nodes;

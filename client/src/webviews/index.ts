@@ -95,6 +95,19 @@ export function registerWebviews(ctx: Ctx, conn: OrchestratorConnection, extensi
     return opened;
   });
 
+  /** One run's metric charts (a metric clicked in the Experiments tree): the Compare Runs panel with one run. */
+  ctx.registerCommand('mlops.openRunCharts', async (runId: string) => {
+    if (!(await connect('Showing run metrics'))) return undefined;
+    if (compare) {
+      compare.panel.reveal();
+      await compare.show([runId]);
+      return compare;
+    }
+    const opened = adoptCompare(vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Run Metrics', vscode.ViewColumn.Active, panelOptions(extensionUri)), [runId]);
+    await opened.reload();
+    return opened;
+  });
+
   /** The manifest's DAG with status colours. Returns the panel (tests read its state). */
   ctx.registerCommand('mlops.showPipelineGraph', async () => {
     const folder = vscode.workspace.workspaceFolders?.[0];
