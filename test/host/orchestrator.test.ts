@@ -26,18 +26,21 @@ describe('orchestrator from the extension (real VS Code, real daemon, real train
     await api?.orchestrator?.stop();
   });
 
-  it('runs the sample pipeline from the command palette command and trains a real model', async () => {
+  it('runs the sample pipeline from the ▶ Run pipeline CodeLens and trains a real model', async () => {
     const doc = await vscode.workspace.openTextDocument(workspaceUri('mlops.yaml'));
     await vscode.window.showTextDocument(doc);
-    first = (await vscode.commands.executeCommand<RunOutcome>('mlops.runPipeline'))!;
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', doc.uri);
+    const run = lenses.find((l) => l.command?.title === '$(play) Run pipeline')?.command;
+    assert.ok(run, `a Run pipeline lens: ${lenses.map((l) => l.command?.title).join(' | ')}`);
+    first = (await vscode.commands.executeCommand<RunOutcome>(run.command, ...(run.arguments ?? [])))!;
     assert.ok(first, 'the command returned the run');
     assert.strictEqual(first.status, 'succeeded');
     const info = JSON.parse(fs.readFileSync(workspaceUri('.mlops', 'daemon.json').fsPath, 'utf8')) as { pid: number; node: string };
     note(`daemon pid ${info.pid} started by the extension runs on Node ${info.node}; extension host Node ${process.version}`);
     assert.strictEqual(info.node, process.version, 'the daemon runs on the extension host\'s own Node (native SQLite loads there)');
-    const run = await api.orchestrator!.getRun(first.runId);
-    assert.deepStrictEqual(run.children.map((c) => [c.name, c.status]), [['prepare', 'succeeded'], ['train', 'succeeded'], ['evaluate', 'succeeded']]);
-    assert.ok(run.latestMetrics.accuracy >= 0.95, `accuracy ${run.latestMetrics.accuracy}`);
+    const detail = await api.orchestrator!.getRun(first.runId);
+    assert.deepStrictEqual(detail.children.map((c) => [c.name, c.status]), [['prepare', 'succeeded'], ['train', 'succeeded'], ['evaluate', 'succeeded']]);
+    assert.ok(detail.latestMetrics.accuracy >= 0.95, `accuracy ${detail.latestMetrics.accuracy}`);
     assert.ok(fs.existsSync(workspaceUri('models', 'penguins.onnx').fsPath), 'the ONNX model was written');
   });
 
@@ -71,6 +74,15 @@ describe('orchestrator from the extension (real VS Code, real daemon, real train
     assert.ok(titles.some((t) => /^✓ succeeded · accuracy 0\.9\d+/.test(t)), titles.join(' | '));
     await vscode.commands.executeCommand('workbench.view.extension.mlops');
     await screenshot('orchestrator');
+  });
+
+  it('shows a step\'s log from the Pipeline view', async () => {
+    const steps = await api.pipeline!.getChildren();
+    await vscode.commands.executeCommand('mlops.showStepLogs', steps.find((s) => s.step === 'evaluate'));
+    const editor = await waitFor('the log editor', () => (vscode.window.activeTextEditor?.document.uri.scheme === 'mlops-log' ? vscode.window.activeTextEditor : undefined));
+    const text = editor.document.getText();
+    assert.match(text, /mlops:metric accuracy=0\.9\d+/);
+    assert.match(text, /ONNX vs JS max \|Δp\|/);
   });
 
   it('skips every unchanged step on a second run', async () => {

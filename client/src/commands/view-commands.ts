@@ -5,6 +5,7 @@ import { stepKeySpan } from '../webviews/graph-model';
 import type { OrchestratorConnection } from '../orchestrator/connection';
 import { requireTrust } from '../orchestrator/trust';
 import type { ExperimentsTree, RunsView } from '../views/experiments-tree';
+import { logUri } from '../views/log-documents';
 import type { StepNode } from '../views/pipeline-tree';
 
 export function registerViewCommands(ctx: Ctx, conn: OrchestratorConnection, experiments: ExperimentsTree): void {
@@ -60,6 +61,16 @@ export function registerViewCommands(ctx: Ctx, conn: OrchestratorConnection, exp
     const span = stepKeySpan(parser, doc.getText(), node.step);
     const selection = span ? new vscode.Selection(doc.positionAt(span.start), doc.positionAt(span.end)) : undefined;
     await vscode.window.showTextDocument(doc, selection ? { selection } : {});
+  });
+
+  // A step's log from its last run (Pipeline view).
+  ctx.registerCommand('mlops.showStepLogs', async (node: StepNode) => {
+    const runId = node.last?.parentId;
+    if (!runId || node.last?.status === 'skipped') {
+      void vscode.window.showInformationMessage(`MLOps: step "${node.step}" has no log yet${node.last?.status === 'skipped' ? ' (its last result came from the cache)' : ''}.`);
+      return;
+    }
+    await vscode.window.showTextDocument(logUri(runId, node.step), { preview: false });
   });
 
   // A metric opens the run's charts (the Compare Runs panel with this one run).
