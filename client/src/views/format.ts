@@ -1,14 +1,6 @@
 import type { RunStatus } from '../../../protocol/types';
 
-export function formatDuration(ms: number | undefined): string {
-  if (ms === undefined || !Number.isFinite(ms)) return '';
-  if (ms < 1000) return `${Math.round(ms)} ms`;
-  const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m} min ${Math.round(s % 60)} s`;
-  return `${Math.floor(m / 60)} h ${m % 60} min`;
-}
+export { formatDuration } from '../../../protocol/format';
 
 export function formatAgo(t: number | undefined, now = Date.now()): string {
   if (!t) return '';
@@ -19,12 +11,8 @@ export function formatAgo(t: number | undefined, now = Date.now()): string {
   return new Date(t).toISOString().slice(0, 10);
 }
 
-export function formatMetric(v: number | null | undefined): string {
-  if (v === null || v === undefined || Number.isNaN(v)) return 'NaN';
-  if (Number.isInteger(v)) return String(v);
-  const a = Math.abs(v);
-  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(3) : String(Number(v.toPrecision(4)));
-}
+/** A metric value for a tree label: four significant digits, exponent for extremes. */
+export { formatNumber as formatMetric } from '../../../protocol/format';
 
 /** Codicon per status, coloured by theme colour where one fits. */
 export function statusIcon(status: RunStatus | undefined): { id: string; color?: string } {

@@ -7,7 +7,7 @@ import { Chart, Legend, LinearScale, LineController, LineElement, PointElement, 
 import type { CompareRun, RunSeries, SeriesPoint } from '../../../protocol/webview';
 import { chartKeys } from '../lib/compare-table';
 import { mergePoint } from '../lib/series';
-import { formatNumber, shortId } from '../lib/format';
+import { formatNumber, shortId } from '../../../protocol/format';
 import { htmlEl, readTheme, seriesColor, type Theme } from '../lib/theme';
 
 Chart.register(LineController, LineElement, PointElement, LinearScale, Legend, Tooltip);

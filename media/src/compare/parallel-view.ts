@@ -5,7 +5,7 @@
  */
 import type { CompareRun } from '../../../protocol/webview';
 import { bestColumns, metricDirection } from '../lib/compare-table';
-import { formatNumber, shortId } from '../lib/format';
+import { formatNumber, shortId } from '../../../protocol/format';
 import { axisTicks, buildParallel } from '../lib/parallel';
 import { htmlEl, readTheme, seriesColor, svgEl } from '../lib/theme';
 

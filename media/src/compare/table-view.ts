@@ -4,7 +4,7 @@
  */
 import type { CompareRun } from '../../../protocol/webview';
 import { buildTable, metricDirection, type TableModel } from '../lib/compare-table';
-import { formatDuration, formatNumber, formatTime, shortId } from '../lib/format';
+import { formatDuration, formatNumber, formatTime, shortId } from '../../../protocol/format';
 import { htmlEl, seriesColor } from '../lib/theme';
 
 export class TableView {

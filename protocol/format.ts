@@ -1,4 +1,4 @@
-/** Number and time formatting for the webviews (the host's trees use the same rules). */
+/** Number and time formatting shared by the extension's views and the webviews (no dependencies: both bundles import it). */
 
 export function formatNumber(v: number | null | undefined): string {
   if (v === null || v === undefined) return '';
