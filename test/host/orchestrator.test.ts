@@ -74,6 +74,12 @@ describe('orchestrator from the extension (real VS Code, real daemon, real train
     assert.ok(titles.some((t) => /^✓ succeeded · accuracy 0\.9\d+/.test(t)), titles.join(' | '));
     await vscode.commands.executeCommand('workbench.view.extension.mlops');
     await screenshot('orchestrator');
+    // The same views in the dark theme, for the README's tour.
+    const cfg = vscode.workspace.getConfiguration();
+    const before = cfg.inspect<string>('workbench.colorTheme')?.globalValue;
+    await cfg.update('workbench.colorTheme', 'Default Dark Modern', vscode.ConfigurationTarget.Global);
+    await screenshot('orchestrator-dark');
+    await cfg.update('workbench.colorTheme', before, vscode.ConfigurationTarget.Global);
   });
 
   it('shows a step\'s log from the Pipeline view', async () => {
