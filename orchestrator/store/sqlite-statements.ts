@@ -56,7 +56,7 @@ const SQL = {
     message = coalesce(:message, message) WHERE id = :id`,
   runExists: 'SELECT 1 AS found FROM runs WHERE id = ?',
   runById: `SELECT ${RUN_COLUMNS} ${RUNS_FROM} WHERE r.id = ?`,
-  childrenOf: `SELECT ${RUN_COLUMNS} ${RUNS_FROM} WHERE r.parent_id = ? ORDER BY r.started_at, r.id`,
+  childrenOf: `SELECT ${RUN_COLUMNS} ${RUNS_FROM} WHERE r.parent_id = ? ORDER BY r.started_at, r.rowid`,
   markInterrupted: `UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?1), message = ?2
     WHERE status IN ('queued', 'running') RETURNING id`,
 

@@ -125,12 +125,13 @@ export class SqliteStore implements Store {
     const dir = query.desc === false ? 'ASC' : 'DESC';
     const order = query.orderBy ?? 'startedAt';
     let join = '';
-    let orderSql = `r.started_at ${dir}, r.id ${dir}`;
+    // Ties (runs created in the same millisecond) keep insertion order: rowid, not the random id.
+    let orderSql = `r.started_at ${dir}, r.rowid ${dir}`;
     if (typeof order === 'object') {
       // Runs that never logged the metric (or logged NaN, stored as NULL) go last either way.
       join = 'LEFT JOIN latest_metrics lm ON lm.run_id = r.id AND lm.key = :metric';
       args.metric = order.metric;
-      orderSql = `(lm.value IS NULL), lm.value ${dir}, r.started_at DESC, r.id DESC`;
+      orderSql = `(lm.value IS NULL), lm.value ${dir}, r.started_at DESC, r.rowid DESC`;
     }
     args.limit = Math.max(0, Math.floor(query.limit ?? DEFAULT_PAGE));
     args.offset = Math.max(0, Math.floor(query.offset ?? 0));
