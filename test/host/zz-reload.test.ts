@@ -52,7 +52,8 @@ describe('a window reload in the middle of a run', () => {
       assert.deepStrictEqual(run.children.filter((c) => c.name === 'slow').map((c) => c.status), ['succeeded']);
       note(`run ${marker.runId} survived the reload: ${run.status} after ${run.durationMs} ms`);
       const exps = await api.experiments!.getChildren();
-      const runs = await api.experiments!.getChildren(exps[0]);
+      const penguins = exps.find((e) => e.kind === 'experiment' && e.name === 'penguins');
+      const runs = await api.experiments!.getChildren(penguins);
       const node = runs.find((r) => r.kind === 'run' && r.run.id === marker.runId);
       assert.ok(node && node.kind === 'run' && node.run.status === 'succeeded', 'the Experiments tree shows the finished run');
       const steps = await api.pipeline!.getChildren();
