@@ -23,6 +23,8 @@ export function createLanguageClient(context: vscode.ExtensionContext): Language
   const clientOptions: LanguageClientOptions = {
     documentSelector: MANIFEST_SELECTOR.filter((f) => f.scheme === 'file'),
     initializationOptions: { maxProblems: config.maxProblems },
+    // File events keep document links and the missing-dependency check current as files come and go.
+    synchronize: { fileEvents: vscode.workspace.createFileSystemWatcher('**/*', false, true, false) },
     outputChannelName: 'MLOps Language Server',
   };
   return new LanguageClient('mlops', 'MLOps Language Server', serverOptions, clientOptions);

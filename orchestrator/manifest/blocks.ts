@@ -32,28 +32,55 @@ const ENTRY_KEY = /^([^\s#'"{[\]}&*!|>%@`-][^:#]*?|"[^"]*"|'[^']*')\s*:(?:\s|$)/
 // An alias (`*name`) or anchor (`&name`) token: these link nodes across blocks.
 const ANCHOR_OR_ALIAS = /(?:^|[\s[{,])[&*][^\s,[\]{}]+/;
 
-interface Line {
-  start: number;
-  end: number; // exclusive, before the line break
-  indent: number;
-  blank: boolean; // empty or comment only
+/**
+ * Line table in typed arrays: a 5000-step manifest has ~50k lines, and one object per line
+ * per keystroke was most of the split's cost (allocation and GC).
+ */
+interface Lines {
+  count: number;
+  start: Int32Array;
+  /** Exclusive, before the line break. */
+  end: Int32Array;
+  indent: Int32Array;
+  /** 1 when empty or comment only. */
+  blank: Uint8Array;
 }
 
-function scanLines(text: string): Line[] {
-  const lines: Line[] = [];
-  let start = 0;
-  while (start <= text.length) {
-    let nl = text.indexOf('\n', start);
+function scanLines(text: string): Lines {
+  let cap = 1024;
+  let start = new Int32Array(cap);
+  let end = new Int32Array(cap);
+  let indent = new Int32Array(cap);
+  let blank = new Uint8Array(cap);
+  let n = 0;
+  let s = 0;
+  while (s <= text.length) {
+    let nl = text.indexOf('\n', s);
     if (nl === -1) nl = text.length;
-    let indent = 0;
-    while (start + indent < nl && text.charCodeAt(start + indent) === 32) indent++;
-    const c = text.charCodeAt(start + indent);
-    const blank = start + indent >= nl || c === 35 /* # */ || (c === 13 && start + indent + 1 >= nl);
-    lines.push({ start, end: nl, indent, blank });
+    let i = 0;
+    while (s + i < nl && text.charCodeAt(s + i) === 32) i++;
+    const c = text.charCodeAt(s + i);
+    if (n === cap) {
+      cap *= 2;
+      const grow = <T extends Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+        const b = make(cap);
+        b.set(a);
+        return b;
+      };
+      start = grow(start, (k) => new Int32Array(k));
+      end = grow(end, (k) => new Int32Array(k));
+      indent = grow(indent, (k) => new Int32Array(k));
+      blank = grow(blank, (k) => new Uint8Array(k));
+    }
+    start[n] = s;
+    end[n] = nl;
+    indent[n] = i;
+    blank[n] = s + i >= nl || c === 35 /* # */ || (c === 13 && s + i + 1 >= nl) ? 1 : 0;
+    n++;
     if (nl === text.length) break;
-    start = nl + 1;
+    s = nl + 1;
   }
-  return lines;
+  return { count: n, start, end, indent, blank };
 }
 
 function unquote(key: string): string {
@@ -65,10 +92,9 @@ export function splitBlocks(text: string): Split {
   if (text.includes('\t')) return { kind: 'whole', reason: 'tabs' };
   const lines = scanLines(text);
   const tops: { line: number; key: string }[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const l = lines[i];
-    if (l.blank || l.indent > 0) continue;
-    const s = text.slice(l.start, Math.min(l.end, l.start + 200));
+  for (let i = 0; i < lines.count; i++) {
+    if (lines.blank[i] || lines.indent[i] > 0) continue;
+    const s = text.slice(lines.start[i], Math.min(lines.end[i], lines.start[i] + 200));
     if (s.startsWith('---') || s.startsWith('...') || s.startsWith('%')) return { kind: 'whole', reason: 'document markers' };
     const m = TOP_KEY.exec(s);
     if (!m) return { kind: 'whole', reason: 'not a block mapping at the top' };
@@ -81,9 +107,9 @@ export function splitBlocks(text: string): Split {
   // Leading comments and blank lines belong to the first block.
   for (let t = 0; t < tops.length; t++) {
     const first = t === 0 ? 0 : tops[t].line;
-    const last = t + 1 < tops.length ? tops[t + 1].line - 1 : lines.length - 1;
-    const start = lines[first].start;
-    const end = last + 1 < lines.length ? lines[last + 1].start : text.length;
+    const last = t + 1 < tops.length ? tops[t + 1].line - 1 : lines.count - 1;
+    const start = lines.start[first];
+    const end = last + 1 < lines.count ? lines.start[last + 1] : text.length;
     const key = tops[t].key;
     const entries = ENTRY_SECTIONS.has(key) ? splitEntries(text, lines, tops[t].line, last, key) : undefined;
     if (!entries) {
@@ -99,23 +125,23 @@ export function splitBlocks(text: string): Split {
 }
 
 /** Entry blocks of a section, or undefined when the section's value is not a plain block map. */
-function splitEntries(text: string, lines: Line[], headerLine: number, lastLine: number, section: string): Block[] | undefined {
-  const header = lines[headerLine];
-  const afterColon = text.slice(header.start, header.end).replace(TOP_KEY, '').trim();
+function splitEntries(text: string, lines: Lines, headerLine: number, lastLine: number, section: string): Block[] | undefined {
+  const afterColon = text.slice(lines.start[headerLine], lines.end[headerLine]).replace(TOP_KEY, '').trim();
   if (afterColon !== '' && !afterColon.startsWith('#')) return undefined; // inline value: `steps: {}`
   let childIndent = -1;
   const entries: Block[] = [];
   for (let i = headerLine + 1; i <= lastLine; i++) {
-    const l = lines[i];
-    if (l.blank) continue;
-    if (childIndent === -1) childIndent = l.indent;
-    if (l.indent < childIndent) return undefined; // irregular indentation: let the whole-text parse report it
-    if (l.indent > childIndent) continue;
-    const s = text.slice(l.start + l.indent, Math.min(l.end, l.start + l.indent + 300));
+    if (lines.blank[i]) continue;
+    const indent = lines.indent[i];
+    if (childIndent === -1) childIndent = indent;
+    if (indent < childIndent) return undefined; // irregular indentation: let the whole-text parse report it
+    if (indent > childIndent) continue;
+    const start = lines.start[i];
+    const s = text.slice(start + indent, Math.min(lines.end[i], start + indent + 300));
     const m = ENTRY_KEY.exec(s);
     if (!m) return undefined; // a sequence or flow value: not name-keyed entries
-    if (entries.length > 0) entries[entries.length - 1].end = l.start;
-    entries.push({ start: l.start, end: l.end, section, entry: unquote(m[1]) });
+    if (entries.length > 0) entries[entries.length - 1].end = start;
+    entries.push({ start, end: lines.end[i], section, entry: unquote(m[1]) });
   }
   return entries;
 }

@@ -30,25 +30,46 @@ interface CachedPiece {
 export class ManifestParser {
   private readonly cache = new Map<string, CachedPiece>();
   private generation = 0;
+  /** The last result: asking again for the same text (a request right after validation) is free. */
+  private last?: ParsedManifest;
+  /** The asynchronous parse under way, which a synchronous caller of the same text finishes instead of starting over. */
+  private inflight?: { text: string; run: Generator<void, ParsedManifest> };
 
   /** Parse, yielding to the event loop every `sliceMs` so other requests are served meanwhile. */
   async parse(text: string, cancel?: Cancellation, sliceMs = 8): Promise<ParsedManifest> {
+    if (this.last?.text === text) return this.last;
     let sliceStart = Date.now();
     const run = this.run(text, ++this.generation, () => Date.now() - sliceStart >= sliceMs);
-    for (;;) {
-      const step = run.next();
-      if (step.done) return step.value;
-      await new Promise<void>((resolve) => setImmediate(resolve));
-      if (cancel?.isCancelled) throw new CancelledError();
-      sliceStart = Date.now();
+    this.inflight = { text, run };
+    try {
+      for (;;) {
+        const step = run.next();
+        if (step.done) return (this.last = step.value);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        // A request needed this text meanwhile and finished the parse synchronously.
+        if (this.last?.text === text) return this.last;
+        if (cancel?.isCancelled) throw new CancelledError();
+        sliceStart = Date.now();
+      }
+    } finally {
+      if (this.inflight?.run === run) this.inflight = undefined;
     }
   }
 
-  /** Synchronous parse for the CLI and tests. */
+  /** Synchronous parse (CLI, tests, and requests that need the current text right away). */
   parseSync(text: string): ParsedManifest {
+    if (this.last?.text === text) return this.last;
+    const inflight = this.inflight;
+    if (inflight?.text === text) {
+      this.inflight = undefined;
+      for (;;) {
+        const step = inflight.run.next();
+        if (step.done) return (this.last = step.value);
+      }
+    }
     const step = this.run(text, ++this.generation, () => false).next();
     if (!step.done) throw new Error('synchronous parse yielded');
-    return step.value;
+    return (this.last = step.value);
   }
 
   /** The parse as a generator: it yields where an async caller may let other work in. */
@@ -58,14 +79,13 @@ export class ManifestParser {
     const pieces = new Map<string, ParsedPiece>();
     const syntax: SyntaxProblem[] = [];
     const root: Record<string, unknown> = {};
-    const firstSpans = new Map<string, Span>();
     const duplicates: { path: ValuePath; span: Span; firstSpan: Span }[] = [];
     for (const block of split.blocks) {
       if (shouldYield()) yield;
       const piece = this.piece(text.slice(block.start, block.end), gen);
       for (const p of piece.syntax) syntax.push({ ...p, start: p.start + block.start, end: p.end + block.start });
       if (piece.crashed) syntax.push({ code: 'TOO_COMPLEX', message: piece.crashed, start: block.start, end: lineEndFrom(text, block.start) });
-      this.merge(root, block, piece, pieces, firstSpans, duplicates);
+      this.merge(root, block, piece, pieces, duplicates);
     }
     this.sweep(gen);
     return new ParsedManifest(text, root, syntax, pieces, duplicates);
@@ -76,22 +96,22 @@ export class ManifestParser {
     block: Block,
     piece: CachedPiece,
     pieces: Map<string, ParsedPiece>,
-    firstSpans: Map<string, Span>,
     duplicates: { path: ValuePath; span: Span; firstSpan: Span }[],
   ): void {
     const value = piece.value as Record<string, unknown> | null;
-    const keySpan = (): Span => {
-      const key = (piece.doc.contents as { items?: { key?: { range?: number[] } }[] } | null)?.items?.[0]?.key?.range;
-      return key ? { start: block.start + key[0], end: block.start + key[1] } : { start: block.start, end: block.start };
+    // Spans of first definitions are computed only when a duplicate needs them.
+    const keySpan = (doc: Document.Parsed, offset: number): Span => {
+      const key = (doc.contents as { items?: { key?: { range?: number[] } }[] } | null)?.items?.[0]?.key?.range;
+      return key ? { start: offset + key[0], end: offset + key[1] } : { start: offset, end: offset };
     };
     if (block.entry === undefined) {
       const id = block.section;
-      if (firstSpans.has(id)) {
-        duplicates.push({ path: [block.section], span: keySpan(), firstSpan: firstSpans.get(id)! });
+      const first = pieces.get(id);
+      if (first) {
+        duplicates.push({ path: [block.section], span: keySpan(piece.doc, block.start), firstSpan: keySpan(first.doc, first.offset) });
         return;
       }
-      firstSpans.set(id, keySpan());
-      pieces.set(id, { doc: piece.doc, offset: block.start, base: [] });
+      pieces.set(id, { id, doc: piece.doc, offset: block.start, end: block.end, base: [], value: piece.value, ...(block.header ? { header: true } : {}) });
       const v = value && typeof value === 'object' ? value[block.section] : undefined;
       // A split section's header holds no value of its own: its entries fill it in.
       root[block.section] = block.header ? {} : v;
@@ -99,12 +119,12 @@ export class ManifestParser {
     }
     const id = `${block.section}/${block.entry}`;
     const section = (root[block.section] ??= {}) as Record<string, unknown>;
-    if (firstSpans.has(id)) {
-      duplicates.push({ path: [block.section, block.entry], span: keySpan(), firstSpan: firstSpans.get(id)! });
+    const first = pieces.get(id);
+    if (first) {
+      duplicates.push({ path: [block.section, block.entry], span: keySpan(piece.doc, block.start), firstSpan: keySpan(first.doc, first.offset) });
       return;
     }
-    firstSpans.set(id, keySpan());
-    pieces.set(id, { doc: piece.doc, offset: block.start, base: [block.section] });
+    pieces.set(id, { id, doc: piece.doc, offset: block.start, end: block.end, base: [block.section], value: piece.value });
     if (value && typeof value === 'object') Object.assign(section, value);
   }
 
@@ -124,7 +144,7 @@ export class ManifestParser {
     const syntax = [...piece.syntax];
     if (piece.crashed) syntax.push({ code: 'TOO_COMPLEX', message: piece.crashed, start: 0, end: lineEndFrom(text, 0) });
     this.sweep(gen);
-    return new ParsedManifest(text, piece.value, syntax, new Map([['', { doc: piece.doc, offset: 0, base: [] }]]), []);
+    return new ParsedManifest(text, piece.value, syntax, new Map([['', { id: '', doc: piece.doc, offset: 0, end: text.length, base: [], value: piece.value }]]), []);
   }
 
   private sweep(gen: number): void {

@@ -10,10 +10,30 @@ export interface Span {
 
 /** One parsed piece of the manifest: a YAML document and where its text starts in the file. */
 export interface ParsedPiece {
+  /** `section`, `section/entry`, or '' for a whole-text parse. */
+  id: string;
   doc: Document.Parsed;
   offset: number;
+  /** Offset just past the piece's text. */
+  end: number;
   /** The value path at which this piece's root mapping lives (e.g. ['steps'] for a step entry). */
   base: ValuePath;
+  /** The piece's own value (for an entry: `{name: …}`), shared by every parse of the same text. */
+  value: unknown;
+  /** A split section's header (`steps:`): its entries are pieces of their own. */
+  header?: boolean;
+}
+
+/** The node at an offset: see ParsedManifest.locate. */
+export interface Located {
+  path: ValuePath;
+  /** True when the offset is on a key (then `node` is the key and `path` the value it names). */
+  onKey: boolean;
+  node: Node;
+  /** Offset of the node's piece in the text (node ranges are relative to it). */
+  offset: number;
+  /** The enclosing pair, for keys and map values. */
+  pair?: Pair;
 }
 
 export interface SyntaxProblem extends Span {
@@ -108,6 +128,101 @@ export class ParsedManifest {
   isSequence(path: ValuePath): boolean {
     const at = this.nodeAt(path);
     return !!at && isSeq(at.node);
+  }
+
+  /** A piece by its id (`section`, `section/entry`, or '' for a whole-text parse). */
+  pieceById(id: string): ParsedPiece | undefined {
+    return this.pieces.get(id);
+  }
+
+  /** The pieces in text order. */
+  piecesInOrder(): readonly ParsedPiece[] {
+    if (!this.ordered) {
+      // The parser adds pieces in text order; sort only if something else did not.
+      const list = [...this.pieces.values()];
+      for (let i = 1; i < list.length; i++) {
+        if (list[i - 1].offset > list[i].offset) {
+          list.sort((a, b) => a.offset - b.offset);
+          break;
+        }
+      }
+      this.ordered = list;
+    }
+    return this.ordered;
+  }
+
+  private ordered?: ParsedPiece[];
+
+  /** The piece whose text holds `offset` (a cursor at a piece's end belongs to it too). */
+  pieceAt(offset: number): ParsedPiece | undefined {
+    const list = this.piecesInOrder();
+    let lo = 0;
+    let hi = list.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (list[mid].offset <= offset) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    if (found === -1) return undefined;
+    const p = list[found];
+    return offset <= p.end ? p : undefined;
+  }
+
+  /** The same parse seen with another value (per-block checks validate one entry at a time). */
+  withValue(value: unknown): ParsedManifest {
+    return new ParsedManifest(this.text, value, this.syntax, this.pieces, this.crossBlockDuplicates);
+  }
+
+  /**
+   * What the text at `offset` is: the value path of the innermost key or value there, and
+   * whether the offset is on the key. Undefined between nodes (blank lines, comments).
+   */
+  locate(offset: number): Located | undefined {
+    const piece = this.pieceAt(offset);
+    if (!piece) return undefined;
+    const rel = offset - piece.offset;
+    const path: (string | number)[] = [...piece.base];
+    let node: unknown = piece.doc.contents;
+    let located: Located | undefined;
+    const within = (n: Node | null | undefined, end = 1) => !!n?.range && rel >= n.range[0] && rel <= n.range[end];
+    for (let depth = 0; depth < 200 && node; depth++) {
+      if (isMap(node)) {
+        let next: unknown;
+        for (const item of node.items) {
+          const key = item.key as Node | null;
+          const value = item.value as Node | null;
+          if (key && within(key)) {
+            const k = isScalar(key) ? String(key.value) : '';
+            return { path: [...path, k], onKey: true, node: key, offset: piece.offset, pair: item as Pair };
+          }
+          if (value && within(value)) {
+            path.push(isScalar(key) ? String(key.value) : '');
+            next = value;
+            located = { path: [...path], onKey: false, node: value, offset: piece.offset, pair: item as Pair };
+            break;
+          }
+        }
+        node = next;
+        continue;
+      }
+      if (isSeq(node)) {
+        let next: unknown;
+        node.items.forEach((item, i) => {
+          if (next === undefined && within(item as Node)) {
+            path.push(i);
+            next = item;
+            located = { path: [...path], onKey: false, node: item as Node, offset: piece.offset };
+          }
+        });
+        node = next;
+        continue;
+      }
+      break;
+    }
+    return located;
   }
 
   private firstContentSpan(): Span {

@@ -40,7 +40,9 @@ function syntaxHint(text: string, start: number): string {
   const lineStart = text.lastIndexOf('\n', start - 1) + 1;
   const lineEnd = text.indexOf('\n', start);
   const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
-  return /[[{][^'"]*\$\{/.test(line) ? ' (inside [ ] or { }, quote interpolations: "${params.x}")' : '';
+  // One pass (a regex like /[[{][^'"]*\$\{/ backtracks quadratically on long lines).
+  const open = line.search(/[[{]/);
+  return open !== -1 && line.indexOf('${', open) !== -1 ? ' (inside [ ] or { }, quote interpolations: "${params.x}")' : '';
 }
 
 function collect(parsed: ParsedManifest, opts: ValidateOptions): ManifestDiagnostic[] {

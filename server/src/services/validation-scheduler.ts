@@ -1,13 +1,17 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Connection } from 'vscode-languageserver';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
-import { CancelledError, ManifestParser, validateManifest, type ValidationResult } from '../../../orchestrator/manifest';
+import { CancelledError, ManifestParser, type ParsedManifest, type ValidationResult } from '../../../orchestrator/manifest';
+import { ManifestChecker, validateIncremental } from '../../../orchestrator/manifest/incremental-check';
+import { ManifestIndex } from '../../../orchestrator/manifest/symbols';
+import { FileProbe } from './file-probe';
 import { toLspDiagnostics } from './to-lsp';
 
 interface DocState {
   parser: ManifestParser;
+  /** Per-block schema results and per-step facts, reused while their text is unchanged. */
+  checker: ManifestChecker;
   running: boolean;
   lastMs?: number;
   cancel: { isCancelled: boolean };
@@ -24,12 +28,15 @@ export class ValidationScheduler {
   private readonly docs = new Map<string, DocState>();
   maxProblems = 1000;
 
-  constructor(private readonly connection: Connection) {}
+  constructor(
+    private readonly connection: Connection,
+    private readonly files: FileProbe = new FileProbe(),
+  ) {}
 
   private state(uri: string): DocState {
     let s = this.docs.get(uri);
     if (!s) {
-      s = { parser: new ManifestParser(), cancel: { isCancelled: false }, running: false };
+      s = { parser: new ManifestParser(), checker: new ManifestChecker(), cancel: { isCancelled: false }, running: false };
       this.docs.set(uri, s);
     }
     return s;
@@ -38,6 +45,40 @@ export class ValidationScheduler {
   latest(uri: string): { version: number; result: ValidationResult } | undefined {
     return this.docs.get(uri)?.last;
   }
+
+  /**
+   * The parse of the document as it is now, for requests. Shares the document's parser, so
+   * only blocks changed since the last parse are parsed again, and the validation that follows
+   * an edit reuses this very result (the parser remembers its last text).
+   */
+  parsedNow(doc: TextDocument): ParsedManifest {
+    const last = this.docs.get(doc.uri)?.last;
+    if (last?.version === doc.version && last.result.parsed) return last.result.parsed;
+    return this.state(doc.uri).parser.parseSync(doc.getText());
+  }
+
+  private readonly pending = new Set<string>();
+
+  /**
+   * Validates soon, after the messages already queued behind this edit: the completion
+   * request an editor sends together with a keystroke is answered before the check starts
+   * (the connection handles one message per event-loop turn, hence two hops). Edits that
+   * arrive meanwhile fold into one check of the newest text.
+   */
+  schedule(doc: TextDocument): void {
+    this.closed.delete(doc.uri);
+    if (this.pending.has(doc.uri)) return;
+    this.pending.add(doc.uri);
+    setImmediate(() =>
+      setImmediate(() => {
+        this.pending.delete(doc.uri);
+        if (!this.closed.has(doc.uri)) void this.validate(doc);
+      }),
+    );
+  }
+
+  /** Documents closed since their last open (a check scheduled before the close is dropped). */
+  private readonly closed = new Set<string>();
 
   async validate(doc: TextDocument): Promise<void> {
     const s = this.state(doc.uri);
@@ -48,12 +89,15 @@ export class ValidationScheduler {
     const started = Date.now();
     s.running = true;
     try {
-      const result = await validateManifest(doc.getText(), { parser: s.parser, cancel, fileExists: fileExistsFor(doc.uri) });
+      const fileExists = fileExistsFor(doc.uri, this.files);
+      // Short slices: a request that arrives with an edit (completion while typing) waits at most one.
+      const result = await validateIncremental(doc.getText(), { parser: s.parser, checker: s.checker, cancel, sliceMs: 4, ...(fileExists ? { fileExists } : {}) });
       if (cancel.isCancelled) return;
       s.running = false;
       s.lastMs = Date.now() - started;
       s.last = { version, result };
       await this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: toLspDiagnostics(doc, result.diagnostics, this.maxProblems) });
+      if (result.parsed) this.warmIndex(result.parsed, cancel);
     } catch (e) {
       if (e instanceof CancelledError) return;
       s.running = false;
@@ -66,13 +110,28 @@ export class ValidationScheduler {
     }
   }
 
+  /**
+   * While idle, reads names and references of blocks not seen before (a first open of a big
+   * manifest), so the first hover or rename does not pay for it. Stops when a newer version comes.
+   */
+  private warmIndex(parsed: ParsedManifest, cancel: { isCancelled: boolean }): void {
+    const idx = ManifestIndex.of(parsed);
+    const step = () => {
+      if (cancel.isCancelled) return;
+      if (!idx.warm(Date.now() + 8)) setImmediate(step);
+    };
+    setImmediate(step);
+  }
+
   status(): { documents: number; validating: string[]; lastValidationMs: Record<string, number> } {
-    const validating = [...this.docs].filter(([, s]) => s.running).map(([u]) => u);
+    // Scheduled checks count: they start as soon as the queued requests are answered.
+    const validating = [...new Set([...[...this.docs].filter(([, s]) => s.running).map(([u]) => u), ...this.pending])];
     const lastValidationMs = Object.fromEntries([...this.docs].filter(([, s]) => s.lastMs !== undefined).map(([u, s]) => [u, s.lastMs!]));
     return { documents: this.docs.size, validating, lastValidationMs };
   }
 
   close(uri: string): void {
+    this.closed.add(uri);
     const s = this.docs.get(uri);
     if (s) s.cancel.isCancelled = true;
     this.docs.delete(uri);
@@ -80,8 +139,8 @@ export class ValidationScheduler {
   }
 }
 
-function fileExistsFor(uri: string): ((rel: string) => boolean) | undefined {
+function fileExistsFor(uri: string, files: FileProbe): ((rel: string) => boolean) | undefined {
   if (!uri.startsWith('file:')) return undefined;
   const dir = path.dirname(fileURLToPath(uri));
-  return (rel) => fs.existsSync(path.resolve(dir, rel));
+  return (rel) => files.exists(path.resolve(dir, rel));
 }
