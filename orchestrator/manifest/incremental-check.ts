@@ -4,6 +4,7 @@ import { findInterpolations, resolveInterpolation, type InterpolationScope, type
 import { isObj, normalizePath, outPaths, section, stringList, type Obj } from './manifest-view';
 import { CancelledError, type Cancellation, type ManifestParser } from './parse';
 import type { ParsedManifest, ParsedPiece, Span, ValuePath } from './parsed-manifest';
+import { syntaxDiagnostics } from './syntax-diagnostics';
 import { schemaDiagnostics } from './schema-check';
 import { semanticDiagnostics, type SemanticOptions } from './semantic';
 import { didYouMean, listNames, suggest } from './suggest';
@@ -405,35 +406,6 @@ function hasCycle(nodes: string[], edges: DagEdge[]): boolean {
 
 function shift(d: ManifestDiagnostic, by: number): ManifestDiagnostic {
   return { ...d, start: d.start + by, end: d.end + by, ...(d.related ? { related: d.related.map((r) => ({ ...r, start: r.start + by, end: r.end + by })) } : {}) };
-}
-
-/** Syntax problems as validate.ts reports them. */
-function syntaxDiagnostics(parsed: ParsedManifest): ManifestDiagnostic[] {
-  return parsed.syntax.map((p) => ({
-    severity: p.warning ? 'warning' : 'error',
-    code: p.code === 'TOO_COMPLEX' ? 'too-complex' : p.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
-    message: p.code === 'DUPLICATE_KEY' ? `Duplicate key: ${p.message}; each key may appear once.` : `YAML syntax: ${p.message}${syntaxHint(parsed.text, p.start)}`,
-    start: p.start,
-    end: p.end,
-  }));
-}
-
-function syntaxHint(text: string, start: number): string {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  let lineEnd = text.indexOf('\n', start);
-  if (lineEnd === -1) lineEnd = text.length;
-  // validate.ts tests the line with /[[{][^'"]*\$\{/, which is quadratic on long lines (a
-  // 20 000-deep `[[[…` took seconds): the same question in one pass. Is there a `${` after
-  // a `[` or `{` with no quote between them?
-  let open = false;
-  for (let i = lineStart; i < lineEnd; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 39 || c === 34) open = false;
-    else if (c === 36 /* $ */ && text.charCodeAt(i + 1) === 123 && open && i + 1 < lineEnd) {
-      return ' (inside [ ] or { }, quote interpolations: "${params.x}")';
-    } else if (c === 91 || c === 123) open = true;
-  }
-  return '';
 }
 
 // The small whole-manifest checks below are semantic.ts's own, over sections of a handful of entries.

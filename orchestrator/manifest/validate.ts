@@ -3,6 +3,7 @@ import { ManifestParser, type Cancellation } from './parse';
 import type { ParsedManifest } from './parsed-manifest';
 import { schemaDiagnostics } from './schema-check';
 import { semanticDiagnostics, type SemanticOptions } from './semantic';
+import { syntaxDiagnostics } from './syntax-diagnostics';
 
 export interface ValidateOptions extends SemanticOptions {
   /** Reuse a parser (and its block cache) across versions of the same document. */
@@ -35,24 +36,8 @@ function precheck(text: string): ManifestDiagnostic | undefined {
   return undefined;
 }
 
-/** `[a, ${x}]` is a YAML error (braces are flow indicators): say how to write it. */
-function syntaxHint(text: string, start: number): string {
-  const lineStart = text.lastIndexOf('\n', start - 1) + 1;
-  const lineEnd = text.indexOf('\n', start);
-  const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
-  // One pass (a regex like /[[{][^'"]*\$\{/ backtracks quadratically on long lines).
-  const open = line.search(/[[{]/);
-  return open !== -1 && line.indexOf('${', open) !== -1 ? ' (inside [ ] or { }, quote interpolations: "${params.x}")' : '';
-}
-
 function collect(parsed: ParsedManifest, opts: ValidateOptions): ManifestDiagnostic[] {
-  const diagnostics: ManifestDiagnostic[] = parsed.syntax.map((p) => ({
-    severity: p.warning ? 'warning' : 'error',
-    code: p.code === 'TOO_COMPLEX' ? 'too-complex' : p.code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax',
-    message: p.code === 'DUPLICATE_KEY' ? `Duplicate key: ${p.message}; each key may appear once.` : `YAML syntax: ${p.message}${syntaxHint(parsed.text, p.start)}`,
-    start: p.start,
-    end: p.end,
-  }));
+  const diagnostics = syntaxDiagnostics(parsed);
   diagnostics.push(...schemaDiagnostics(parsed), ...semanticDiagnostics(parsed, opts));
   return diagnostics.sort((a, b) => a.start - b.start || a.end - b.end);
 }

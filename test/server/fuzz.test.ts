@@ -55,7 +55,8 @@ describe('fuzz: mutated manifests never take the server down', () => {
     ws.cleanup();
   });
 
-  it(`answers every request through ${EDITS} random edits`, { timeout: 60_000 }, async () => {
+  // A bound, not a speed target (that is the bench): generous for a loaded 2-core CI machine.
+  it(`answers every request through ${EDITS} random edits`, { timeout: 300_000 }, async () => {
     const seeds = [ws.text, fs.readFileSync(path.resolve(__dirname, '../../examples/penguins/mlops.yaml'), 'utf8').replace(/needs: \[train\]/, 'needs: [train, evaluate]'), generatedManifest(30)];
     const rng = new Prng(0x5eed);
     const uri = ws.uri;
