@@ -6,6 +6,8 @@
  */
 import type { PipelineEvent, RunPlan, RunRequest } from './pipeline';
 import type { Experiment, RunDetail, RunSummary } from './types';
+import type { RegistryApi } from './registry';
+import type { SweepApi } from './sweep';
 
 /** `.mlops/daemon.json`: how clients find the running daemon. */
 export interface DaemonInfo {
@@ -20,7 +22,7 @@ export interface DaemonInfo {
 }
 
 /** Each endpoint: method, path, request body (or query), response body. */
-export interface DaemonApi {
+export interface DaemonApi extends RegistryApi, SweepApi {
   'GET /api/health': { req: void; res: DaemonInfo & { activeRuns: string[] } };
   'POST /api/pipeline/plan': { req: RunRequest; res: RunPlan };
   /** 409 CONFLICT when a pipeline run is already active in the workspace (the message names it). */
@@ -35,6 +37,6 @@ export interface DaemonApi {
 }
 
 /** Server-sent events at `GET /api/events`: one `data:` line of JSON per event. */
-export type DaemonEvent = PipelineEvent | { type: 'runs-changed' } | { type: 'daemon-stopping' };
+export type DaemonEvent = PipelineEvent | { type: 'runs-changed' } | { type: 'daemon-stopping' } | { type: 'models-changed' };
 
 export const EVENTS_PATH = '/api/events';

@@ -5,14 +5,17 @@ import { registerManifestCommands } from './commands/manifest-commands';
 import { registerRunCommands } from './commands/run-commands';
 import { registerViewCommands } from './commands/view-commands';
 import { Ctx } from './ctx';
+import { registerDrift } from './drift';
 import { createLanguageClient } from './language-client';
 import { log } from './log';
 import { OrchestratorConnection } from './orchestrator/connection';
+import { registerModels, type ModelsTree } from './registry';
 import { ManifestCodeLens } from './views/codelens';
 import { ExperimentsTree } from './views/experiments-tree';
 import { LOG_SCHEME, LogDocuments } from './views/log-documents';
 import { PipelineTree } from './views/pipeline-tree';
 import { createStatusBar } from './views/status-bar';
+import { registerSweeps } from './sweeps';
 import { registerWebviews } from './webviews';
 
 /** What activate() returns: used by the host tests to reach the extension's parts. */
@@ -21,6 +24,7 @@ export interface MlopsApi {
   orchestrator?: OrchestratorConnection;
   experiments?: ExperimentsTree;
   pipeline?: PipelineTree;
+  models?: ModelsTree;
 }
 
 let ctx: Ctx | undefined;
@@ -31,11 +35,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
   const client = createLanguageClient(context);
   ctx.push({ dispose: () => void client.stop() });
   registerManifestCommands(ctx);
+  registerDrift(ctx);
   ctx.registerCommand('mlops.showLog', () => log().show());
   const api: MlopsApi = { client };
 
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (folder && folder.uri.scheme === 'file') Object.assign(api, wireOrchestrator(ctx, context, folder));
+  if (api.orchestrator) Object.assign(api, registerModels(ctx, api.orchestrator));
 
   try {
     await client.start();
@@ -65,6 +71,7 @@ function wireOrchestrator(c: Ctx, context: vscode.ExtensionContext, folder: vsco
   registerRunCommands(c, conn);
   registerViewCommands(c, conn, experiments);
   registerWebviews(c, conn, context.extensionUri);
+  registerSweeps(c, conn, context.extensionUri);
   c.push(conn.onDidChangeState(() => void vscode.commands.executeCommand('setContext', 'mlops.orchestratorRunning', conn.connected)));
   // After a window reload a run may still be going on: reattach to the daemon if it is up.
   if (vscode.workspace.isTrusted) void conn.attachIfRunning();

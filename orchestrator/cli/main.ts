@@ -1,13 +1,19 @@
 import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../../protocol/errors';
+import { addAuditCommands } from './commands/audit';
 import { cancelCommand } from './commands/cancel';
+import { checkCommand, type CheckOptions } from './commands/check';
+import { driftCommand, type DriftCliOptions } from './commands/drift';
 import { daemonRunCommand, daemonStartCommand, daemonStatusCommand, daemonStopCommand } from './commands/daemon';
 import { logsCommand } from './commands/logs';
+import { addModelsCommands } from './commands/models';
 import { runPipelineCommand, type RunOptions } from './commands/run';
 import { runsCommand, type RunsOptions } from './commands/runs';
 import { showCommand } from './commands/show';
 import { statusCommand } from './commands/status';
+import { sweepCommand, type SweepOptions } from './commands/sweep';
+import { addTokensCommands } from './commands/tokens';
 import { validateCommand } from './commands/validate';
 import { runCommand, stdio, type Output } from './output';
 
@@ -37,6 +43,40 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
     .option('--no-follow', 'start the run and return at once instead of streaming its logs')
     .option('--json', 'print the plan, or the finished run, as JSON')
     .action(async (steps: string[], opts: RunOptions) => setExit(await runCommand(io, () => runPipelineCommand(io, cwd, steps, opts))));
+
+  program
+    .command('check')
+    .description("run the datasets' expectations (datasets.NAME.expect) in-process; exit 1 if one fails")
+    .argument('[datasets...]', 'datasets to check (default: every dataset with expectations)')
+    .option('--json', 'print the report as JSON')
+    .option('--junit <file>', 'also write a JUnit XML report (one test case per expectation)')
+    .action(async (datasets: string[], opts: CheckOptions) => setExit(await runCommand(io, () => checkCommand(io, cwd, datasets, opts))));
+
+  program
+    .command('drift')
+    .description('compare a current data file with a reference, column by column (tests picked as Evidently does); exit 1 on data-set drift')
+    .requiredOption('--reference <file>', 'reference data (CSV, TSV, JSON, JSON Lines or Parquet)')
+    .requiredOption('--current <file>', 'current data to compare with it')
+    .option('--columns <list>', 'only these columns (comma-separated, repeatable)', collect)
+    .option('--stattest <test>', 'test for every column, or COLUMN=TEST (ks, chisquare, z, wasserstein, jensenshannon, psi; repeatable)', collect)
+    .option('--threshold <x>', 'threshold for every column, or COLUMN=X (repeatable)', collect)
+    .option('--categorical <list>', 'treat these numeric columns as categories (comma-separated)', collect)
+    .option('--drift-share <x>', 'data-set drift when at least this share of columns drift (default 0.5)')
+    .option('--json', 'print the report as JSON')
+    .option('--html <file>', 'also write a standalone HTML report')
+    .action(async (opts: DriftCliOptions) => setExit(await runCommand(io, () => driftCommand(io, cwd, opts))));
+
+  program
+    .command('sweep')
+    .description("run (or resume) a hyperparameter sweep of mlops.yaml's `sweeps:` through the daemon; prints each trial, then the best one; exit 1 if it fails or is stopped")
+    .argument('<name>', 'the sweep, as named under sweeps:')
+    .option('--trials <n>', "trials to finish (default: the sweep's trials:); more than the last run had continues it")
+    .option('--parallel <k>', "trials running at once (default: the sweep's parallel:)")
+    .option('--new', 'start a new sweep run instead of continuing the latest one')
+    .option('-e, --experiment <name>', "experiment to record the sweep in (default: the manifest's project)")
+    .option('--no-follow', 'start the sweep and return at once')
+    .option('--json', 'print the sweep status (trials, prunes, best, importance) as JSON')
+    .action(async (name: string, opts: SweepOptions) => setExit(await runCommand(io, () => sweepCommand(io, cwd, name, opts))));
 
   program
     .command('status')
@@ -74,6 +114,10 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
     .argument('<run>', 'run id or a unique prefix of it')
     .option('--json', 'print the outcome as JSON')
     .action(async (run: string, opts: { json?: boolean }) => setExit(await runCommand(io, () => cancelCommand(io, cwd, run, opts))));
+
+  addModelsCommands(program, io, cwd, setExit);
+  addTokensCommands(program, io, cwd, setExit);
+  addAuditCommands(program, io, cwd, setExit);
 
   const daemon = program.command('daemon').description("manage this workspace's orchestrator daemon");
   daemon

@@ -17,6 +17,8 @@ import type { DaemonInfo } from '../../protocol/api';
 import { MlopsError } from '../../protocol/errors';
 import type { PipelineEvent } from '../../protocol/pipeline';
 import { PipelineRunner } from '../pipelines';
+import { ModelRegistry, openRegistryStore, type RegistryStore } from '../registry';
+import { autoRegisterOn } from '../registry/auto-register';
 import { openSqliteStore } from '../store/sqlite-store';
 import type { Store } from '../store/store';
 import { removeDaemonInfo, writeJsonAtomic } from './daemon-info';
@@ -59,6 +61,7 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
   const token = ensureToken(paths.token);
   const lock = acquireLock(paths.lock);
   let store: Store | undefined;
+  let registryStore: RegistryStore | undefined;
   let server: DaemonServer | undefined;
   try {
     log.info(`starting for ${paths.workspace} (node ${process.version}, pid ${process.pid})`);
@@ -68,11 +71,15 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
     const interrupted = await openedStore.markInterrupted('interrupted: the orchestrator daemon stopped (crashed or was killed) while the run was active');
     if (interrupted.length) log.warn(`marked ${interrupted.length} run(s) left active by a previous daemon as interrupted: ${interrupted.join(', ')}`);
 
+    const openedRegistry = (registryStore = await openRegistryStore(paths.dir));
+    const registry = new ModelRegistry({ runs: openedStore, store: openedRegistry, workspace: paths.workspace });
+
     let info: DaemonInfo | undefined;
     let requestStop: (reason: string) => void = () => undefined;
     const srv = (server = new DaemonServer({
       token,
       store: openedStore,
+      registry,
       paths,
       log,
       heartbeatMs: opts.heartbeatMs,
@@ -100,6 +107,15 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
       }
     });
     srv.attachRunner(runner);
+    // Manifest models with `register: auto` get a version after each successful run of their step.
+    runner.on(autoRegisterOn({
+      registry, runs: openedStore, workspace: paths.workspace,
+      onRegistered: (v) => {
+        log.info(`registered ${v.model} v${v.version} from run ${v.runId} (register: auto)`);
+        srv.events.publish({ type: 'models-changed' });
+      },
+      onError: (model, err) => log.error(`auto-registering ${model} failed`, err),
+    }));
 
     info = { pid: process.pid, port, workspace: paths.workspace, startedAt: Date.now(), version: MLOPS_VERSION, node: process.version };
     writeJsonAtomic(paths.daemonJson, info);
@@ -109,11 +125,12 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
     let markStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (markStopped = resolve));
     const stop = (reason: string): Promise<void> =>
-      (stopping ??= shutdown({ reason, runner, server: srv, store: openedStore, lock, paths, log, timeoutMs: opts.stopTimeoutMs ?? 10_000 }).finally(markStopped));
+      (stopping ??= shutdown({ reason, runner, server: srv, store: openedStore, registryStore: openedRegistry, lock, paths, log, timeoutMs: opts.stopTimeoutMs ?? 10_000 }).finally(markStopped));
     requestStop = (reason) => void stop(reason);
     return { info, paths, server: srv, stopped, stop };
   } catch (err) {
     await server?.close().catch(() => undefined);
+    await registryStore?.close().catch(() => undefined);
     await store?.close().catch(() => undefined);
     lock.release();
     throw err;
@@ -125,6 +142,7 @@ async function shutdown(s: {
   runner: RunnerPort;
   server: DaemonServer;
   store: Store;
+  registryStore: RegistryStore;
   lock: DaemonLock;
   paths: MlopsPaths;
   log: Logger;
@@ -154,6 +172,7 @@ async function shutdown(s: {
     }
   }
   await s.server.close().catch((err) => s.log.error('closing the HTTP server failed', err));
+  await s.registryStore.close().catch((err) => s.log.error('closing the registry failed', err));
   await s.store.close().catch((err) => s.log.error('closing the store failed', err));
   s.lock.release();
   s.log.info('stopped');

@@ -8,9 +8,13 @@ import type { AddressInfo } from 'node:net';
 import { EVENTS_PATH } from '../../protocol/api';
 import { MlopsError } from '../../protocol/errors';
 import type { PipelineEvent } from '../../protocol/pipeline';
+import type { Caller, Role } from '../../protocol/registry';
+import type { ModelRegistry } from '../registry/registry';
+import { OWNER, roleAllows } from '../registry/roles';
+import { registryRoutes } from '../registry/routes';
 import { errorResponse, trackingRoutes, type RouteContext } from '../tracking/routes';
 import { EventHub } from './events';
-import { daemonRoutes, type DaemonRouteDeps, type HttpRoute, type RunnerPort } from './routes';
+import { daemonRoutes, routeRole, type DaemonRouteDeps, type HttpRoute, type RunnerPort } from './routes';
 import { tokenMatches } from './token';
 
 /** The only address the daemon listens on: the API must not be reachable from the network. */
@@ -20,6 +24,8 @@ export const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 export interface DaemonServerOptions extends Omit<DaemonRouteDeps, 'runner' | 'runsChanged'> {
   token: string;
+  /** The model registry; it also knows the named tokens (team mode). Without it only the workspace token is accepted. */
+  registry?: ModelRegistry;
   maxBodyBytes?: number;
   heartbeatMs?: number;
 }
@@ -28,6 +34,8 @@ export interface DaemonServerOptions extends Omit<DaemonRouteDeps, 'runner' | 'r
 export interface RouteKey {
   method: string;
   path: string;
+  /** Lowest role allowed to call it. */
+  role: Role;
 }
 
 /**
@@ -39,8 +47,11 @@ export function routeKeys(): RouteKey[] {
     throw new Error('route table only');
   };
   const own = daemonRoutes({ store: undefined as never, paths: undefined as never, runner: unused, info: unused, requestStop: unused, runsChanged: unused, log: undefined as never });
-  return [...trackingRoutes, ...own].map((r) => ({ method: r.method, path: r.path })).concat({ method: 'GET', path: EVENTS_PATH });
+  return [...trackingRoutes, ...own, ...registryRoutes(() => undefined)].map((r): RouteKey => ({ method: r.method, path: r.path, role: routeRole(r) })).concat(EVENTS_ROUTE);
 }
+
+/** The event stream: read access. */
+const EVENTS_ROUTE: RouteKey = { method: 'GET', path: EVENTS_PATH, role: 'viewer' };
 
 const PIPELINE_STATE_EVENTS = new Set<PipelineEvent['type']>(['run-started', 'step-started', 'step-finished', 'run-finished']);
 
@@ -65,7 +76,7 @@ export class DaemonServer {
       handle: (body, query) => r.handle(ctx, body, query),
     }));
     const own = daemonRoutes({ ...opts, runner: () => this.runner, runsChanged: () => this.events.runsChanged() });
-    this.table = [...tracking, ...own];
+    this.table = [...tracking, ...own, ...registryRoutes(() => opts.registry)];
     this.server = http.createServer((req, res) => void this.handle(req, res));
     // Connections idle between CLI polls should not pile up; SSE streams are not idle.
     this.server.keepAliveTimeout = 5000;
@@ -73,7 +84,7 @@ export class DaemonServer {
 
   /** Every registered endpoint, including the SSE stream. */
   get routes(): RouteKey[] {
-    return [...this.table.map((r) => ({ method: r.method, path: r.path })), { method: 'GET', path: EVENTS_PATH }];
+    return [...this.table.map((r) => ({ method: r.method, path: r.path, role: routeRole(r) })), EVENTS_ROUTE];
   }
 
   /** Listens on 127.0.0.1:`port` (0 = a free port chosen by the OS); resolves to the port. */
@@ -117,11 +128,17 @@ export class DaemonServer {
       const samePath = this.table.filter((r) => r.path === pathname);
       route = samePath.find((r) => r.method === req.method);
       // Authenticate before anything else, so callers without the token learn nothing (not even which paths exist).
-      if (!this.authorized(req)) {
+      const caller = await this.caller(req);
+      if (!caller) {
         res.setHeader('www-authenticate', 'Bearer realm="mlops"');
-        throw new MlopsError('UNAUTHORIZED', 'missing or wrong bearer token: send "Authorization: Bearer <contents of .mlops/token>"');
+        throw new MlopsError('UNAUTHORIZED', 'missing or wrong bearer token: send "Authorization: Bearer <contents of .mlops/token>" (or a named token from `mlops tokens create`)');
       }
       this.checkHost(req);
+      // Then authorise: every endpoint names the lowest role that may call it.
+      const need = route ? routeRole(route) : pathname === EVENTS_PATH ? EVENTS_ROUTE.role : 'viewer';
+      if (!roleAllows(caller.role, need)) {
+        throw new MlopsError('FORBIDDEN', `${req.method} ${pathname} needs the ${need} role; token "${caller.name}" is ${caller.role}`, { need, have: caller.role });
+      }
       if (pathname === EVENTS_PATH && req.method === 'GET') {
         this.events.attach(req, res);
         return;
@@ -131,8 +148,9 @@ export class DaemonServer {
         throw new MlopsError('NOT_FOUND', allowed ? `${req.method} ${pathname} is not supported; use ${allowed}` : `no endpoint ${req.method} ${pathname}`);
       }
       const body = req.method === 'GET' ? undefined : await this.readJson(req);
-      const result = await route.handle(body, url.searchParams);
+      const result = await route.handle(body, url.searchParams, caller);
       if (route.mutates) this.events.runsChanged();
+      if (route.modelsChanged) this.events.publish({ type: 'models-changed' });
       send(res, 200, result);
     } catch (err) {
       if (!(err instanceof MlopsError)) this.opts.log.error(`${req.method} ${req.url} failed`, err);
@@ -143,10 +161,13 @@ export class DaemonServer {
     }
   }
 
-  private authorized(req: http.IncomingMessage): boolean {
+  /** The workspace token is the owner; a named token is who it names (unknown or revoked: nobody). */
+  private async caller(req: http.IncomingMessage): Promise<Caller | undefined> {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    return m !== null && tokenMatches(m[1]!, this.opts.token);
+    if (m === null) return undefined;
+    if (tokenMatches(m[1]!, this.opts.token)) return OWNER;
+    return this.opts.registry?.authenticate(m[1]!);
   }
 
   /**

@@ -5,8 +5,10 @@
 import type { DaemonApi, DaemonInfo } from '../../protocol/api';
 import { MlopsError } from '../../protocol/errors';
 import type { PipelineEvent, RunPlan, RunRequest } from '../../protocol/pipeline';
+import type { Caller, Role } from '../../protocol/registry';
 import type { RunStatus } from '../../protocol/types';
 import type { Store } from '../store/store';
+import { sweepRoutes } from '../sweeps/routes';
 import * as v from '../tracking/validate';
 import type { Logger } from './log';
 import { readStepLog } from './logs';
@@ -41,7 +43,17 @@ export interface HttpRoute {
   mlflowErrors?: boolean;
   /** Whether a successful call may change what `GET /api/runs` returns (emits `runs-changed`). */
   mutates?: boolean;
-  handle(body: unknown, query: URLSearchParams): Promise<unknown>;
+  /** Whether a successful call may change the model registry (emits `models-changed`). */
+  modelsChanged?: boolean;
+  /** Lowest role that may call it (see orchestrator/registry/roles.ts); default: viewer for GET, editor otherwise. */
+  role?: Role;
+  /** `caller`: the identity of the presented token (the workspace token is `local`, admin). */
+  handle(body: unknown, query: URLSearchParams, caller: Caller): Promise<unknown>;
+}
+
+/** The role a route needs: its own, or the default by method. */
+export function routeRole(r: Pick<HttpRoute, 'method' | 'role'>): Role {
+  return r.role ?? (r.method === 'GET' ? 'viewer' : 'editor');
 }
 
 type Res<K extends keyof DaemonApi> = Promise<DaemonApi[K]['res']>;
@@ -72,11 +84,12 @@ export function daemonRoutes(d: DaemonRouteDeps): HttpRoute[] {
       method: 'POST',
       path: '/api/pipeline/run',
       mutates: true,
-      async handle(body): Res<'POST /api/pipeline/run'> {
+      async handle(body, _query, caller): Res<'POST /api/pipeline/run'> {
         const r = runner();
         let started: Awaited<ReturnType<RunnerPort['start']>>;
         try {
-          started = await r.start(runRequest(body));
+          // A named token's identity is the run's actor; the workspace token leaves the OS user.
+          started = await r.start(runRequest(body, caller.name === 'local' ? undefined : caller.name));
         } catch (e) {
           throw namingActiveRun(e, r.activeRunId());
         }
@@ -117,12 +130,14 @@ export function daemonRoutes(d: DaemonRouteDeps): HttpRoute[] {
     {
       method: 'POST',
       path: '/api/daemon/stop',
+      role: 'admin',
       async handle(): Res<'POST /api/daemon/stop'> {
         d.log.info('stop requested through the API');
         setImmediate(() => d.requestStop());
         return { stopping: true };
       },
     },
+    ...sweepRoutes(d),
   ];
 }
 

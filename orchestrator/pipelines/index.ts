@@ -1,5 +1,5 @@
 /** The pipeline engine: load and validate a manifest, plan a run, execute it, cache its results. */
-export { PipelineRunner, type PipelineRunnerOptions, type PipelineListener } from './runner';
+export { PipelineRunner, type PipelineRunnerOptions, type PipelineListener, type HostedRun, type HostedRunSpec, type SandboxedStepRequest, type SandboxedStepResult } from './runner';
 export { loadManifest, type LoadedManifest } from './load';
 export { applyParamOverrides, parseParamArgs, paramEnvName } from './params';
 export { buildPipeline, type Pipeline } from './pipeline';

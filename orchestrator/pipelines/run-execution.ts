@@ -7,21 +7,23 @@
  * A step is re-planned when it becomes ready if something upstream actually ran or was
  * restored: an upstream that re-ran but produced the same outs leaves its dependants cached.
  */
-import { join, resolve } from 'node:path';
+import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { stepLogPath, type PipelineEvent, type RunPlan, type StepAction } from '../../protocol/pipeline';
 import type { Artifact, RunStatus } from '../../protocol/types';
+import { gateDatasets } from '../data/gate';
 import type { Store } from '../store/store';
 import type { ObjectCache } from './cache';
 import { execStep } from './exec-step';
 import { gatherFacts } from './facts';
-import type { FileHasher } from './hash-files';
+import { sha256File, type FileHasher } from './hash-files';
 import { MetricSink } from './metric-sink';
 import { paramEnvName, paramText } from './params';
 import { datasetsOf, type Pipeline } from './pipeline';
 import { decideStep, type StepDecision, type StepFacts } from './plan';
 import { removeOuts, saveOuts, unsafeOut } from './step-outputs';
 import type { StepRecords } from './step-records';
-import { scopeOf, shellCommand } from './step-spec';
+import { scopeOf, shellCommand, type OutSpec } from './step-spec';
 
 export interface RunContext {
   runId: string;
@@ -43,15 +45,25 @@ export interface RunContext {
   emit(e: PipelineEvent): void;
   /** A step process group started or ended (recorded so a crash leaves no orphans). */
   trackGroup(pgid: number, running: boolean): void;
+  /**
+   * A sweep trial: the step runs in this folder (absolute) instead of the manifest folder, its
+   * outs are written and hashed there and are neither cached nor recorded as the step's
+   * cached result, so trials running side by side never collide. See `runSandboxedStep`.
+   */
+  sandbox?: string;
 }
 
-interface StepOutcome {
+/** How one step ended, as the executor (and a sweep trial) sees it. */
+export interface StepOutcome {
   status: RunStatus;
   /** It ran or was restored: its outs may differ from what its dependants were planned with. */
   changed: boolean;
   /** The failed steps this one was skipped because of (itself, when it failed). */
   failedRoots: string[];
   message?: string;
+  /** The step's child run, when one ran. */
+  stepRunId?: string;
+  exitCode?: number;
 }
 
 /** FIFO slots for step processes: skips and restores do not take one. */
@@ -244,9 +256,11 @@ async function runStep(ctx: RunContext, name: string, fact: StepFacts, reason: s
   const finish = async (status: RunStatus, exitCode: number | undefined, message: string | undefined, changed: boolean): Promise<StepOutcome> => {
     await store.updateRun(id, { status, endedAt: Date.now(), exitCode, message });
     ctx.emit({ type: 'step-finished', runId: ctx.runId, stepRunId: id, step: name, status, exitCode, durationMs: Date.now() - startedAt, message });
-    return { status, changed, failedRoots: status === 'failed' ? [name] : [], message };
+    return { status, changed, failedRoots: status === 'failed' ? [name] : [], message, stepRunId: id, exitCode };
   };
-  const unsafe = spec.outs.map((o) => unsafeOut(ctx.root, o)).find(Boolean);
+  // Where the step runs and writes its outs: the manifest folder, or a trial's sandbox.
+  const base = ctx.sandbox ?? ctx.root;
+  const unsafe = spec.outs.map((o) => unsafeOut(base, o)).find(Boolean);
   if (unsafe) return finish('failed', undefined, unsafe, false);
 
   const ds = await datasetHashes(ctx, name);
@@ -254,23 +268,33 @@ async function runStep(ctx: RunContext, name: string, fact: StepFacts, reason: s
     await store.recordDatasetHashes(id, ds);
     await store.recordDatasetHashes(ctx.runId, ds);
   }
+  // Data expectations of the datasets this step reads: a failure stops it (and its dependants) with the table.
+  const declared = pipeline.loaded.manifest.datasets ?? {};
+  const gate = await gateDatasets(ctx.root, new Map([...datasetsOf(pipeline, name).keys()].map((d) => [d, declared[d]!])), (d) => ds[d]);
+  if (gate.lines.length) {
+    const text = gate.lines.join('\n') + '\n';
+    await mkdir(dirname(join(ctx.root, stepLogPath(ctx.runId, name))), { recursive: true });
+    await appendFile(join(ctx.root, stepLogPath(ctx.runId, name)), text);
+    ctx.emit({ type: 'step-output', runId: ctx.runId, step: name, stream: gate.ok ? 'stdout' : 'stderr', text });
+  }
+  if (!gate.ok) return finish('failed', undefined, gate.message, false);
   const sink = new MetricSink(store, [id, ctx.runId]);
   const groups: number[] = [];
   const scope = scopeOf(pipeline.loaded.manifest, pipeline.params);
   const result = await execStep(
     {
       cmd: shellCommand(pipeline.loaded.manifest.steps![name]!.cmd, scope, id),
-      cwd: resolve(ctx.root, spec.wdir),
+      cwd: resolve(base, spec.wdir),
       env: stepEnv(ctx, name, id),
       logFile: join(ctx.root, stepLogPath(ctx.runId, name)),
       timeoutMs: spec.timeoutMs,
       retry: spec.retry,
-      metricsFile: spec.metrics ? { abs: resolve(ctx.root, spec.metrics), shown: spec.metrics } : undefined,
+      metricsFile: spec.metrics ? { abs: resolve(base, spec.metrics), shown: spec.metrics } : undefined,
       killGraceMs: ctx.killGraceMs,
     },
     {
       signal: ctx.signal,
-      beforeAttempt: () => removeOuts(ctx.root, spec.outs),
+      beforeAttempt: () => removeOuts(base, spec.outs),
       onAttempt: (attempt, pid) => {
         if (pid !== undefined) {
           groups.push(pid);
@@ -294,7 +318,7 @@ async function runStep(ctx: RunContext, name: string, fact: StepFacts, reason: s
 
   let artifacts: Artifact[];
   try {
-    artifacts = await saveOuts(spec.outs, ctx.hasher, ctx.cache);
+    artifacts = ctx.sandbox ? await sandboxArtifacts(ctx.root, ctx.sandbox, spec.outs) : await saveOuts(spec.outs, ctx.hasher, ctx.cache);
   } catch (e) {
     return finish('failed', result.exitCode, [(e as Error).message, ...messages].join('; '), true);
   }
@@ -303,9 +327,40 @@ async function runStep(ctx: RunContext, name: string, fact: StepFacts, reason: s
     await store.recordArtifacts(ctx.runId, artifacts);
   }
   // Written now, not at run end: a crash later in the run keeps this step's result.
-  if (spec.cacheable && fact.fingerprint !== undefined) {
+  if (spec.cacheable && fact.fingerprint !== undefined && !ctx.sandbox) {
     await store.putStepCache({ stepName: name, fingerprint: fact.fingerprint, outs: artifacts, runId: id });
     await ctx.records.write({ step: name, fingerprint: fact.fingerprint, components: fact.components, outs: artifacts, runId: id, at: Date.now() });
   }
   return finish('succeeded', result.exitCode, messages.join('; ') || undefined, true);
+}
+
+/**
+ * Runs one step of `ctx.pipeline` (a sweep trial, with the trial's params) in `ctx.sandbox`,
+ * recorded as a child of `ctx.runId`. The caller makes the sandbox, with the step's deps and
+ * upstream outs reachable from it; nothing of the workspace is written.
+ */
+export async function runSandboxedStep(ctx: RunContext & { sandbox: string }, name: string, reason: string): Promise<StepOutcome> {
+  const [fact] = await gatherFacts(ctx, ctx.pipeline, [name]);
+  return runStep(ctx, name, fact!, reason);
+}
+
+/** A sandboxed step's outs as artifacts: hashed where they are, paths relative to the workspace. */
+async function sandboxArtifacts(root: string, sandbox: string, outs: readonly OutSpec[]): Promise<Artifact[]> {
+  const artifacts: Artifact[] = [];
+  const missing: string[] = [];
+  for (const o of outs) {
+    const abs = resolve(sandbox, o.path);
+    let st;
+    try {
+      st = await stat(abs);
+    } catch {
+      missing.push(o.path);
+      continue;
+    }
+    // Trials' outs are not cached, so a folder out needs no manifest: it is recorded without a hash.
+    const { hash, bytes } = st.isDirectory() ? { hash: '', bytes: 0 } : await sha256File(abs);
+    artifacts.push({ path: relative(root, abs).split(sep).join('/'), hash, size: bytes });
+  }
+  if (missing.length) throw new Error(`the step succeeded but did not produce ${missing.length === 1 ? 'its out' : 'these outs'}: ${missing.join(', ')}`);
+  return artifacts;
 }

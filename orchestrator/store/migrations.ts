@@ -109,4 +109,105 @@ export const MIGRATIONS: readonly string[] = [
     hash TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 2: model registry and governance (orchestrator/registry): models, versions, aliases and
+  // their history, promotion requests, named tokens, the hash-chained audit log. Versions keep
+  // no foreign key to runs: a registered model outlives the run it came from.
+  `
+  CREATE TABLE registered_models (
+    name TEXT PRIMARY KEY NOT NULL,
+    description TEXT,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    next_version INTEGER NOT NULL DEFAULT 1
+  ) WITHOUT ROWID;
+
+  CREATE TABLE model_versions (
+    model TEXT NOT NULL REFERENCES registered_models (name) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    run_id TEXT NOT NULL,
+    artifact_path TEXT NOT NULL,
+    artifact_hash TEXT NOT NULL,
+    artifact_size INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    description TEXT,
+    tags TEXT NOT NULL,      -- JSON object
+    metrics TEXT NOT NULL,   -- JSON object; null stands for NaN
+    signature TEXT,          -- JSON ModelSignature
+    lineage TEXT NOT NULL,   -- JSON Lineage
+    card TEXT NOT NULL,      -- markdown
+    PRIMARY KEY (model, version)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE model_aliases (
+    model TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (model, alias),
+    FOREIGN KEY (model, version) REFERENCES model_versions (model, version) ON DELETE CASCADE
+  ) WITHOUT ROWID;
+
+  -- Every move of an alias, kept after the versions are gone (rollback reads it as a stack).
+  CREATE TABLE alias_history (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    version INTEGER,
+    previous INTEGER,
+    action TEXT NOT NULL CHECK (action IN ('set', 'unset', 'rollback', 'promote')),
+    actor TEXT NOT NULL,
+    at INTEGER NOT NULL,
+    request_id INTEGER
+  );
+  CREATE INDEX alias_history_by_alias ON alias_history (model, alias, id);
+
+  CREATE TABLE promotion_requests (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    alias TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    comment TEXT,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'approved', 'rejected', 'cancelled')),
+    required INTEGER NOT NULL,
+    decided_at INTEGER
+  );
+  CREATE INDEX promotion_requests_by_model ON promotion_requests (model, status);
+
+  CREATE TABLE request_decisions (
+    request_id INTEGER NOT NULL REFERENCES promotion_requests (id) ON DELETE CASCADE,
+    actor TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+    at INTEGER NOT NULL,
+    comment TEXT,
+    PRIMARY KEY (request_id, actor)
+  ) WITHOUT ROWID;
+
+  -- Named tokens of team mode: only a sha256 of each secret is kept.
+  CREATE TABLE api_tokens (
+    name TEXT PRIMARY KEY NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'approver', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    last_used_at INTEGER,
+    revoked_at INTEGER
+  ) WITHOUT ROWID;
+
+  -- Append-only; see orchestrator/registry/audit-chain.ts for the hash chain and its anchor.
+  CREATE TABLE audit_log (
+    seq INTEGER PRIMARY KEY,
+    at INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    before TEXT,
+    after TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    mac TEXT NOT NULL
+  );
+  `,
 ];
