@@ -27,6 +27,9 @@ bash scripts/setup-code-server.sh || exit 3
 step "extension-host tests in a real VS Code"
 node scripts/run-host-tests.mjs || status=1
 
+step "extension-host tests of sweeps on the weather sample"
+VSCODE_TEST_WORKSPACE=examples/weather MLOPS_HOST_SUITE=sweeps node scripts/run-host-tests.mjs || status=1
+
 step "extension-host tests with Workspace Trust on and the folder untrusted"
 VSCODE_TEST_UNTRUSTED=1 MLOPS_HOST_SUITE=untrusted node scripts/run-host-tests.mjs || status=1
 

@@ -21,7 +21,7 @@ export type ExperimentNode =
   | { kind: 'experiment'; name: string; runCount: number }
   | { kind: 'run'; run: RunSummary }
   | { kind: 'more'; experiment: string; loaded: number; total: number }
-  | { kind: 'group'; runId: string; group: 'params' | 'metrics' | 'artifacts' | 'steps' }
+  | { kind: 'group'; runId: string; group: 'params' | 'metrics' | 'artifacts' | 'steps'; sweep?: boolean }
   | { kind: 'entry'; runId: string; group: 'params' | 'metrics' | 'artifacts' | 'git'; label: string; value: string; path?: string }
   | { kind: 'message'; text: string };
 
@@ -108,7 +108,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
         return item;
       }
       case 'group': {
-        const labels = { params: 'Params', metrics: 'Metrics', artifacts: 'Artifacts', steps: 'Steps' } as const;
+        const labels = { params: 'Params', metrics: 'Metrics', artifacts: 'Artifacts', steps: n.sweep ? 'Trials' : 'Steps' } as const;
         const item = new vscode.TreeItem(labels[n.group], vscode.TreeItemCollapsibleState.Collapsed);
         item.iconPath = new vscode.ThemeIcon({ params: 'symbol-parameter', metrics: 'graph-line', artifacts: 'package', steps: 'list-tree' }[n.group]);
         return item;
@@ -166,7 +166,8 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
       return nodes;
     }
     if (n.kind === 'run') {
-      const groups: ExperimentNode[] = (['params', 'metrics', 'artifacts', 'steps'] as const).map((group) => ({ kind: 'group', runId: n.run.id, group }));
+      // A sweep's children are its trials.
+      const groups: ExperimentNode[] = (['params', 'metrics', 'artifacts', 'steps'] as const).map((group) => ({ kind: 'group', runId: n.run.id, group, ...(n.run.kind === 'sweep' ? { sweep: true } : {}) }));
       if (n.run.gitCommit) groups.push({ kind: 'entry', runId: n.run.id, group: 'git', label: 'git', value: `${n.run.gitCommit.slice(0, 10)}${n.run.gitDirty ? ' (dirty)' : ''}` });
       return groups;
     }
