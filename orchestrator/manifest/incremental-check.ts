@@ -6,7 +6,7 @@ import { CancelledError, type Cancellation, type ManifestParser } from './parse'
 import type { ParsedManifest, ParsedPiece, Span, ValuePath } from './parsed-manifest';
 import { syntaxDiagnostics } from './syntax-diagnostics';
 import { schemaDiagnostics } from './schema-check';
-import { semanticDiagnostics, type SemanticOptions } from './semantic';
+import { checkSweeps, semanticDiagnostics, type SemanticOptions } from './semantic';
 import { didYouMean, listNames, suggest } from './suggest';
 import { validateManifest, type ValidationResult } from './validate';
 
@@ -432,27 +432,6 @@ function checkDeployments(parsed: ParsedManifest, root: unknown, models: Obj, ou
       ...parsed.valueSpan(['deployments', name, 'model']),
       data: { suggestions: sugg, name: model, kind: 'model' },
     });
-  }
-}
-
-function checkSweeps(
-  parsed: ParsedManifest,
-  root: unknown,
-  steps: Obj,
-  params: Obj,
-  out: ManifestDiagnostic[],
-  refCheck: (path: ValuePath, name: string, known: string[], kind: 'step' | 'param', context: string) => void,
-): void {
-  for (const [name, sweep] of Object.entries(section(root, 'sweeps'))) {
-    if (!isObj(sweep)) continue;
-    if (typeof sweep.step === 'string') refCheck(['sweeps', name, 'step'], sweep.step, Object.keys(steps), 'step', `sweep "${name}"`);
-    if (isObj(sweep.space)) for (const p of Object.keys(sweep.space)) {
-      if (!(p in params)) {
-        const sugg = suggest(p, Object.keys(params));
-        out.push({ severity: 'error', code: 'unknown-param', message: `Sweep "${name}" searches over "${p}", which is not a param${didYouMean(sugg)} Params: ${listNames(Object.keys(params))}.`,
-          ...parsed.keySpan(['sweeps', name, 'space', p]), data: { suggestions: sugg, name: p, kind: 'param' } });
-      }
-    }
   }
 }
 

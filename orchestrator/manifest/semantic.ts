@@ -134,7 +134,12 @@ function checkDeployments(parsed: ParsedManifest, root: unknown, models: Obj, ou
   }
 }
 
-function checkSweeps(
+/**
+ * Sweeps: the step exists, each searched name is a param (and one the step uses, or trials
+ * would all run the same command), and the objective is a metric the step logs (where it
+ * declares `logs_metrics`).
+ */
+export function checkSweeps(
   parsed: ParsedManifest,
   root: unknown,
   steps: Obj,
@@ -145,11 +150,25 @@ function checkSweeps(
   for (const [name, sweep] of Object.entries(section(root, 'sweeps'))) {
     if (!isObj(sweep)) continue;
     if (typeof sweep.step === 'string') refCheck(['sweeps', name, 'step'], sweep.step, Object.keys(steps), 'step', `sweep "${name}"`);
+    const step = typeof sweep.step === 'string' ? steps[sweep.step] : undefined;
+    const used = isObj(step) && Array.isArray(step.params) ? stringList(step.params).map((p) => p.value) : undefined;
     if (isObj(sweep.space)) for (const p of Object.keys(sweep.space)) {
       if (!(p in params)) {
         const sugg = suggest(p, Object.keys(params));
         out.push({ severity: 'error', code: 'unknown-param', message: `Sweep "${name}" searches over "${p}", which is not a param${didYouMean(sugg)} Params: ${listNames(Object.keys(params))}.`,
           ...parsed.keySpan(['sweeps', name, 'space', p]), data: { suggestions: sugg, name: p, kind: 'param' } });
+      } else if (used && !used.includes(p)) {
+        out.push({ severity: 'warning', code: 'unknown-param', message: `Sweep "${name}" searches over "${p}", but step "${String(sweep.step)}" does not list it in its params, so every trial would run the same command. Its params: ${listNames(used)}.`,
+          ...parsed.keySpan(['sweeps', name, 'space', p]) });
+      }
+    }
+    const metric = isObj(sweep.objective) ? sweep.objective.metric : undefined;
+    if (typeof metric === 'string' && isObj(step) && Array.isArray(step.logs_metrics)) {
+      const logged = stringList(step.logs_metrics).map((m) => m.value);
+      if (!logged.includes(metric)) {
+        const sugg = suggest(metric, logged);
+        out.push({ severity: 'warning', code: 'unlogged-metric', message: `Sweep "${name}" optimises "${metric}", which step "${String(sweep.step)}" does not log${didYouMean(sugg)} It logs: ${listNames(logged)}.`,
+          ...parsed.valueSpan(['sweeps', name, 'objective', 'metric']), data: { suggestions: sugg } });
       }
     }
   }

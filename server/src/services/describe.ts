@@ -1,6 +1,8 @@
 import * as path from 'node:path';
 import { stringify } from 'yaml';
 import type { EntryKind } from '../../../orchestrator/manifest/symbols';
+import type { SpaceEntry } from '../../../protocol/sweep';
+import { gridSize, gridValues, parseSpace } from '../../../orchestrator/sweeps/space';
 import { listOf, outsOf, type Analysis } from './analysis';
 import type { FileProbe } from './file-probe';
 
@@ -74,8 +76,23 @@ export function describeName(a: Analysis, kind: NameKind, name: string, files: F
     case 'sweep': {
       const e = a.entry(kind === 'deployment' ? 'deployments' : 'sweeps', name);
       if (!e) return undefined;
-      return `**${kind}** ${code(name)}\n\n\`\`\`yaml\n${stringify(e, { lineWidth: 0 }).trimEnd().split('\n').slice(0, 20).join('\n')}\n\`\`\``;
+      const yaml = `\`\`\`yaml\n${stringify(e, { lineWidth: 0 }).trimEnd().split('\n').slice(0, 20).join('\n')}\n\`\`\``;
+      return [`**${kind}** ${code(name)}`, ...(kind === 'sweep' ? [spaceSize(e)] : []), yaml].join('\n\n');
     }
+  }
+}
+
+/** "Search space: 3 × 4 = 12 grid points" (or continuous), as the grid sampler counts it. */
+function spaceSize(sweep: unknown): string {
+  const space = (sweep as { space?: Record<string, SpaceEntry> } | null)?.space;
+  try {
+    const parsed = parseSpace(space);
+    const sizes = [...parsed.values()].map((d) => gridValues(d)?.length);
+    const n = gridSize(parsed);
+    if (n === undefined) return `Search space: continuous in ${[...parsed].filter(([, d]) => !gridValues(d)).map(([k]) => '`' + k + '`').join(', ')} (grid needs choice, int or quniform).`;
+    return `Search space: ${sizes.join(' × ')} = **${n}** grid point${n === 1 ? '' : 's'}.`;
+  } catch (e) {
+    return `Search space: ${(e as Error).message}.`;
   }
 }
 
