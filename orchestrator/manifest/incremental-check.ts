@@ -6,7 +6,7 @@ import { CancelledError, type Cancellation, type ManifestParser } from './parse'
 import type { ParsedManifest, ParsedPiece, Span, ValuePath } from './parsed-manifest';
 import { syntaxDiagnostics } from './syntax-diagnostics';
 import { schemaDiagnostics } from './schema-check';
-import { checkSweeps, semanticDiagnostics, type SemanticOptions } from './semantic';
+import { checkDeployments, checkGateMetrics, checkSweeps, semanticDiagnostics, type SemanticOptions } from './semantic';
 import { didYouMean, listNames, suggest } from './suggest';
 import { validateManifest, type ValidationResult } from './validate';
 
@@ -410,44 +410,3 @@ function shift(d: ManifestDiagnostic, by: number): ManifestDiagnostic {
 
 // The small whole-manifest checks below are semantic.ts's own, over sections of a handful of entries.
 
-function modelNameOf(ref: string): string {
-  const m = /^models:\/([^/@]+)/.exec(ref);
-  return m ? m[1] : ref;
-}
-
-function checkDeployments(parsed: ParsedManifest, root: unknown, models: Obj, out: ManifestDiagnostic[]): void {
-  const known = Object.keys(models);
-  for (const [name, dep] of Object.entries(section(root, 'deployments'))) {
-    if (!isObj(dep) || typeof dep.model !== 'string') continue;
-    const isUri = dep.model.startsWith('models:/');
-    const model = modelNameOf(dep.model);
-    if (known.includes(model)) continue;
-    const sugg = suggest(model, known);
-    out.push({
-      severity: isUri ? 'warning' : 'error',
-      code: 'unknown-model',
-      message: isUri
-        ? `Model "${model}" is not declared under models:, so deployment "${name}" works only if it is already registered${didYouMean(sugg)}`
-        : `Deployment "${name}" uses unknown model "${model}"${didYouMean(sugg)} Known models: ${listNames(known)}.`,
-      ...parsed.valueSpan(['deployments', name, 'model']),
-      data: { suggestions: sugg, name: model, kind: 'model' },
-    });
-  }
-}
-
-function checkGateMetrics(parsed: ParsedManifest, models: Obj, steps: Obj, out: ManifestDiagnostic[]): void {
-  let logged: string[] | undefined;
-  for (const [name, model] of Object.entries(models)) {
-    if (!isObj(model) || typeof model.from !== 'string' || !Array.isArray(model.gates)) continue;
-    const step = steps[model.from];
-    if (!isObj(step) || !Array.isArray(step.logs_metrics)) continue;
-    logged ??= [...new Set(Object.values(steps).flatMap((s) => (isObj(s) ? stringList(s.logs_metrics).map((m) => m.value) : [])))];
-    const known = logged;
-    model.gates.forEach((g, i) => {
-      if (!isObj(g) || typeof g.metric !== 'string' || known.includes(g.metric)) return;
-      const sugg = suggest(g.metric, known);
-      out.push({ severity: 'warning', code: 'unlogged-metric', message: `Gate of model "${name}" checks metric "${g.metric}", which no step logs (per logs_metrics)${didYouMean(sugg)} Logged: ${listNames(known)}.`,
-        ...parsed.valueSpan(['models', name, 'gates', i, 'metric']), data: { suggestions: sugg } });
-    });
-  }
-}

@@ -114,7 +114,7 @@ function modelNameOf(ref: string): string {
   return m ? m[1] : ref;
 }
 
-function checkDeployments(parsed: ParsedManifest, root: unknown, models: Obj, out: ManifestDiagnostic[]): void {
+export function checkDeployments(parsed: ParsedManifest, root: unknown, models: Obj, out: ManifestDiagnostic[]): void {
   const known = Object.keys(models);
   for (const [name, dep] of Object.entries(section(root, 'deployments'))) {
     if (!isObj(dep) || typeof dep.model !== 'string') continue;
@@ -219,16 +219,18 @@ function checkDeps(parsed: ParsedManifest, steps: Obj, resolve: (s: string) => s
  * the metric (evaluate usually does, not train). Checkable only where the source step
  * declares `logs_metrics`.
  */
-function checkGateMetrics(parsed: ParsedManifest, models: Obj, steps: Obj, out: ManifestDiagnostic[]): void {
-  const logged = [...new Set(Object.values(steps).flatMap((s) => (isObj(s) ? stringList(s.logs_metrics).map((m) => m.value) : [])))];
+export function checkGateMetrics(parsed: ParsedManifest, models: Obj, steps: Obj, out: ManifestDiagnostic[]): void {
+  let logged: string[] | undefined; // computed only when some gate is checkable
   for (const [name, model] of Object.entries(models)) {
     if (!isObj(model) || typeof model.from !== 'string' || !Array.isArray(model.gates)) continue;
     const step = steps[model.from];
     if (!isObj(step) || !Array.isArray(step.logs_metrics)) continue;
+    logged ??= [...new Set(Object.values(steps).flatMap((s) => (isObj(s) ? stringList(s.logs_metrics).map((m) => m.value) : [])))];
+    const known = logged;
     model.gates.forEach((g, i) => {
-      if (!isObj(g) || typeof g.metric !== 'string' || logged.includes(g.metric)) return;
-      const sugg = suggest(g.metric, logged);
-      out.push({ severity: 'warning', code: 'unlogged-metric', message: `Gate of model "${name}" checks metric "${g.metric}", which no step logs (per logs_metrics)${didYouMean(sugg)} Logged: ${listNames(logged)}.`,
+      if (!isObj(g) || typeof g.metric !== 'string' || known.includes(g.metric)) return;
+      const sugg = suggest(g.metric, known);
+      out.push({ severity: 'warning', code: 'unlogged-metric', message: `Gate of model "${name}" checks metric "${g.metric}", which no step logs (per logs_metrics)${didYouMean(sugg)} Logged: ${listNames(known)}.`,
         ...parsed.valueSpan(['models', name, 'gates', i, 'metric']), data: { suggestions: sugg } });
     });
   }
