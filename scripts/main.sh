@@ -2,7 +2,8 @@
 # The main job (npm run main): on a fresh machine, install, build, then take the sample
 # project end to end with the headless CLI: validate the manifest, run the pipeline (train a
 # real classifier on the Palmer penguins, export ONNX, evaluate it with onnxruntime-node),
-# print the run summary; run it again to show every step skipped from the cache.
+# print the run summary; run it again to show every step skipped from the cache; register the
+# model from the run and move its staging alias (the manifest's accuracy gate is checked).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
@@ -18,5 +19,10 @@ if $MLOPS run --help >/dev/null 2>&1; then
   $MLOPS run
   echo "== mlops runs"
   $MLOPS runs --limit 5
+  echo "== register the trained model and move the staging alias (the manifest's gate: accuracy >= 0.9)"
+  RUN=$($MLOPS runs --limit 1 --json | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).runs[0].id))")
+  VERSION=$($MLOPS models register penguins-classifier --run "$RUN" --json | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).version))")
+  $MLOPS models alias "penguins-classifier@staging" "$VERSION"
+  $MLOPS models versions penguins-classifier
   $MLOPS daemon stop >/dev/null 2>&1 || true
 fi
