@@ -6,7 +6,7 @@ import { CancelledError, type Cancellation, type ManifestParser } from './parse'
 import type { ParsedManifest, ParsedPiece, Span, ValuePath } from './parsed-manifest';
 import { syntaxDiagnostics } from './syntax-diagnostics';
 import { schemaDiagnostics } from './schema-check';
-import { checkDeployments, checkGateMetrics, checkSweeps, semanticDiagnostics, type SemanticOptions } from './semantic';
+import { checkDeployments, checkGateMetrics, checkSweeps, reportInterpolations, semanticDiagnostics, type SemanticOptions } from './semantic';
 import { didYouMean, listNames, suggest } from './suggest';
 import { validateManifest, type ValidationResult } from './validate';
 
@@ -185,25 +185,7 @@ export class ManifestChecker {
     const interpolationErrors = (base: ValuePath, strings: InterpolatedString[]) => {
       for (const s of strings) {
         if (s.refs.every((ref) => resolveExpr(ref.expr).ok)) continue;
-        const path = [...base, ...s.path];
-        const src = parsed.sourceAt(path);
-        let searchFrom = 0;
-        for (const ref of s.refs) {
-          const r = resolveExpr(ref.expr);
-          const literal = s.value.slice(ref.index, ref.index + ref.length);
-          let span: Span = src ?? parsed.valueSpan(path);
-          if (src) {
-            const at = src.source.indexOf(literal, searchFrom);
-            if (at !== -1) {
-              span = { start: src.start + at, end: src.start + at + literal.length };
-              searchFrom = at + literal.length;
-            }
-          }
-          if (!r.ok) {
-            out.push({ severity: 'error', code: 'unresolved-interpolation', message: `Interpolation does not resolve: ${r.message}${didYouMean(r.suggestions.map((x) => `\${${x}}`))}`.replace(/\.$/, ''), ...span,
-              data: { suggestions: r.suggestions, ...(r.name ? { name: r.name } : {}), ...(r.kind ? { kind: r.kind } : {}) } });
-          }
-        }
+        reportInterpolations(parsed, [...base, ...s.path], s.value, s.refs, resolveExpr, out);
       }
     };
 

@@ -1,6 +1,6 @@
 import type { ManifestDiagnostic } from '../../protocol/diagnostics';
 import { buildDag, findCycles, producerOf, producers } from './dag';
-import { findInterpolations, resolveInterpolation, type InterpolationScope } from './interpolation';
+import { findInterpolations, resolveInterpolation, type InterpolationRef, type InterpolationScope, type Resolution } from './interpolation';
 import { isObj, normalizePath, outPaths, section, stringList, type Obj } from './manifest-view';
 import type { ParsedManifest, Span, ValuePath } from './parsed-manifest';
 import { didYouMean, listNames, suggest } from './suggest';
@@ -80,29 +80,42 @@ export function semanticDiagnostics(parsed: ParsedManifest, opts: SemanticOption
   return out;
 }
 
+/**
+ * Diagnostics for the `${…}` of one string that do not resolve, each on the `${…}` itself when
+ * it appears verbatim in the source (it does unless escaped). Shared with the incremental check.
+ */
+export function reportInterpolations(
+  parsed: ParsedManifest,
+  path: ValuePath,
+  value: string,
+  refs: InterpolationRef[],
+  resolve: (expr: string) => Resolution,
+  out: ManifestDiagnostic[],
+): void {
+  const src = parsed.sourceAt(path);
+  let searchFrom = 0;
+  for (const ref of refs) {
+    const r = resolve(ref.expr);
+    const literal = value.slice(ref.index, ref.index + ref.length);
+    let span: Span = src ?? parsed.valueSpan(path);
+    if (src) {
+      const at = src.source.indexOf(literal, searchFrom);
+      if (at !== -1) {
+        span = { start: src.start + at, end: src.start + at + literal.length };
+        searchFrom = at + literal.length;
+      }
+    }
+    if (!r.ok) {
+      out.push({ severity: 'error', code: 'unresolved-interpolation', message: `Interpolation does not resolve: ${r.message}${didYouMean(r.suggestions.map((x) => `\${${x}}`))}`.replace(/\.$/, ''), ...span,
+        data: { suggestions: r.suggestions, ...(r.name ? { name: r.name } : {}), ...(r.kind ? { kind: r.kind } : {}) } });
+    }
+  }
+}
+
 function checkInterpolations(parsed: ParsedManifest, base: ValuePath, obj: Obj, scope: InterpolationScope, out: ManifestDiagnostic[]): void {
   const visit = (path: ValuePath, v: unknown) => {
     if (typeof v === 'string') {
-      if (!v.includes('${')) return;
-      const src = parsed.sourceAt(path);
-      let searchFrom = 0;
-      for (const ref of findInterpolations(v)) {
-        const r = resolveInterpolation(ref.expr, scope);
-        const literal = v.slice(ref.index, ref.index + ref.length);
-        // Point at the `${…}` itself when it appears verbatim in the source (it does unless escaped).
-        let span: Span = src ?? parsed.valueSpan(path);
-        if (src) {
-          const at = src.source.indexOf(literal, searchFrom);
-          if (at !== -1) {
-            span = { start: src.start + at, end: src.start + at + literal.length };
-            searchFrom = at + literal.length;
-          }
-        }
-        if (!r.ok) {
-          out.push({ severity: 'error', code: 'unresolved-interpolation', message: `Interpolation does not resolve: ${r.message}${didYouMean(r.suggestions.map((s) => `\${${s}}`))}`.replace(/\.$/, ''), ...span,
-            data: { suggestions: r.suggestions, ...(r.name ? { name: r.name } : {}), ...(r.kind ? { kind: r.kind } : {}) } });
-        }
-      }
+      if (v.includes('${')) reportInterpolations(parsed, path, v, findInterpolations(v), (expr) => resolveInterpolation(expr, scope), out);
     } else if (Array.isArray(v)) v.forEach((x, i) => visit([...path, i], x));
     else if (isObj(v)) for (const [k, x] of Object.entries(v)) visit([...path, k], x);
   };
