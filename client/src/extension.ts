@@ -13,6 +13,7 @@ import { registerModels, type ModelsTree } from './registry';
 import { ManifestCodeLens } from './views/codelens';
 import { ExperimentsTree } from './views/experiments-tree';
 import { LOG_SCHEME, LogDocuments } from './views/log-documents';
+import { PipelineState } from './views/pipeline-state';
 import { PipelineTree } from './views/pipeline-tree';
 import { createStatusBar } from './views/status-bar';
 import { registerSweeps } from './sweeps';
@@ -61,10 +62,11 @@ function wireOrchestrator(c: Ctx, context: vscode.ExtensionContext, folder: vsco
     () => vscode.commands.executeCommand('setContext', 'mlops.hasManifest', false),
   );
   const experiments = c.push(new ExperimentsTree(conn));
-  const pipeline = c.push(new PipelineTree(conn, manifest));
+  const pipelineState = c.push(new PipelineState(conn));
+  const pipeline = c.push(new PipelineTree(conn, pipelineState, manifest));
   c.push(vscode.window.createTreeView('mlops.experiments', { treeDataProvider: experiments, showCollapseAll: true, canSelectMany: true }));
   c.push(vscode.window.createTreeView('mlops.pipeline', { treeDataProvider: pipeline }));
-  const lens = c.push(new ManifestCodeLens(conn));
+  const lens = c.push(new ManifestCodeLens(pipelineState));
   c.push(vscode.languages.registerCodeLensProvider([{ scheme: 'file', pattern: '**/mlops.yaml' }], lens));
   c.push(vscode.workspace.registerTextDocumentContentProvider(LOG_SCHEME, new LogDocuments(conn)));
   c.push(createStatusBar(conn));

@@ -1,8 +1,6 @@
 import * as vscode from 'vscode';
-import type { PlannedStep } from '../../../protocol/pipeline';
-import type { RunSummary } from '../../../protocol/types';
 import { ManifestParser } from '../../../orchestrator/manifest';
-import type { OrchestratorConnection } from '../orchestrator/connection';
+import type { PipelineState } from './pipeline-state';
 import { formatAgo, formatDuration, formatMetric, keyMetric } from './format';
 
 /**
@@ -14,33 +12,13 @@ export class ManifestCodeLens implements vscode.CodeLensProvider, vscode.Disposa
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly parser = new ManifestParser();
   private readonly sub: vscode.Disposable;
-  private state: { plan: Map<string, PlannedStep>; last: Map<string, RunSummary>; pipeline?: RunSummary } = { plan: new Map(), last: new Map() };
 
-  constructor(private readonly conn: OrchestratorConnection) {
-    this.sub = vscode.Disposable.from(
-      conn.onEvent((e) => (e.type === 'run-finished' || e.type === 'step-finished') && void this.reload()),
-      conn.onDidChangeState(() => void this.reload()),
-      vscode.workspace.onDidSaveTextDocument(() => void this.reload()),
-    );
+  constructor(private readonly state: PipelineState) {
+    this.sub = state.onDidChange(() => this.changed.fire());
   }
 
-  async reload(): Promise<void> {
-    if (!this.conn.connected) {
-      this.state = { plan: new Map(), last: new Map() };
-    } else {
-      try {
-        const plan = new Map((await this.conn.plan({})).steps.map((s) => [s.step, s]));
-        const { runs } = await this.conn.listRuns({ parentId: 'none', kind: 'pipeline', limit: 1, offset: 0 });
-        const detail = runs[0] ? await this.conn.getRun(runs[0].id) : undefined;
-        this.state = { plan, last: new Map((detail?.children ?? []).map((c) => [c.name, c])), pipeline: detail };
-      } catch {
-        this.state = { plan: new Map(), last: new Map() };
-      }
-    }
-    this.changed.fire();
-  }
-
-  provideCodeLenses(doc: vscode.TextDocument): vscode.CodeLens[] {
+  async provideCodeLenses(doc: vscode.TextDocument): Promise<vscode.CodeLens[]> {
+    const { plan, last: lastByStep } = await this.state.get();
     const parsed = this.parser.parseSync(doc.getText());
     const lenses: vscode.CodeLens[] = [];
     const top = new vscode.Range(0, 0, 0, 0);
@@ -51,9 +29,9 @@ export class ManifestCodeLens implements vscode.CodeLensProvider, vscode.Disposa
       const span = parsed.keySpan(['steps', name]);
       const range = new vscode.Range(doc.positionAt(span.start), doc.positionAt(span.end));
       lenses.push(new vscode.CodeLens(range, { title: '$(play) Run to here', command: 'mlops.runStep', arguments: [name] }));
-      const p = this.state.plan.get(name);
+      const p = plan.get(name);
       if (p) lenses.push(new vscode.CodeLens(range, { title: p.action === 'skip' ? 'cached' : p.action === 'restore' ? 'will restore from cache' : `will run: ${p.reason}`, command: 'mlops.dryRun' }));
-      const last = this.state.last.get(name);
+      const last = lastByStep.get(name);
       if (last) {
         const mark = last.status === 'succeeded' || last.status === 'skipped' ? '✓' : last.status === 'failed' ? '✗' : '•';
         const km = keyMetric(last.latestMetrics);

@@ -3,6 +3,7 @@ import type { PlannedStep } from '../../../protocol/pipeline';
 import type { RunSummary } from '../../../protocol/types';
 import { buildDag, ManifestParser, topoOrder } from '../../../orchestrator/manifest';
 import type { RunsSource } from '../orchestrator/orchestrator-port';
+import type { PipelineState } from './pipeline-state';
 import { formatAgo, formatDuration, statusIcon } from './format';
 
 export interface StepNode {
@@ -27,7 +28,8 @@ export class PipelineTree implements vscode.TreeDataProvider<StepNode>, vscode.D
   private readonly live = new Map<string, RunSummary['status']>();
 
   constructor(
-    private readonly source: RunsSource,
+    source: RunsSource,
+    private readonly state: PipelineState,
     private readonly manifest: () => vscode.Uri | undefined,
   ) {
     this.subs.push(
@@ -36,12 +38,9 @@ export class PipelineTree implements vscode.TreeDataProvider<StepNode>, vscode.D
         if (e.type === 'step-started') this.live.set(e.step, 'running');
         if (e.type === 'step-finished') this.live.set(e.step, e.status);
         if (e.type === 'run-finished') this.live.clear();
-        if (e.type !== 'step-output' && e.type !== 'metric') this.refreshSoon();
+        if (e.type === 'step-started') this.refreshSoon(); // the live spinner; results come with the state
       }),
-      source.onDidChangeState(() => this.refresh()),
-      vscode.workspace.onDidSaveTextDocument((d) => {
-        if (d.uri.toString() === this.manifest()?.toString()) this.refreshSoon();
-      }),
+      state.onDidChange(() => this.refresh()),
     );
   }
 
@@ -83,17 +82,7 @@ export class PipelineTree implements vscode.TreeDataProvider<StepNode>, vscode.D
     const names = Object.keys(steps);
     const edges = buildDag(parsed.value);
     const order = topoOrder(names, edges);
-    let lastByStep = new Map<string, RunSummary>();
-    let plan = new Map<string, PlannedStep>();
-    if (this.source.connected) {
-      try {
-        const { runs } = await this.source.listRuns({ parentId: 'none', kind: 'pipeline', limit: 1, offset: 0 });
-        if (runs[0]) lastByStep = new Map((await this.source.getRun(runs[0].id)).children.map((c) => [c.name, c]));
-        plan = new Map((await this.source.plan({})).steps.map((p) => [p.step, p]));
-      } catch {
-        // An invalid manifest has no plan; the language server already shows why.
-      }
-    }
+    const { last: lastByStep, plan } = await this.state.get();
     return order.map((step) => ({
       step,
       needs: edges.filter((e) => e.from === step).map((e) => e.to),
