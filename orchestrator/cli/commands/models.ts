@@ -196,76 +196,49 @@ export function addModelsCommands(program: Command, io: Output, cwd: string, set
       return EXIT.OK;
     })));
 
-  models
-    .command('request')
-    .description('ask for NAME@ALIAS to move to VERSION (a protected alias); checks the gates first')
-    .argument('<name@alias>', 'e.g. penguins-classifier@production')
-    .argument('<version>', 'version number')
-    .option('-m, --message <text>', 'why')
-    .option('--json', 'print the request as JSON')
-    .action(act(async (target: string, version: string, opts: Json & { message?: string }) => {
-      const { model, alias } = parseAliasRef(target);
-      const reg = await connectRegistry(workspaceOf(cwd));
-      try {
-        const r = await reg.requestPromotion(model, alias, parseVersion(version), opts.message);
-        if (opts.json) io.json(r);
-        else io.out(`request #${r.id}: ${model}@${alias} → v${r.version} by ${r.requestedBy}, needs ${r.required} approval${r.required === 1 ? '' : 's'} from someone else (mlops models approve ${model}@${alias} ${r.version})`);
-        return EXIT.OK;
-      } catch (e) {
-        return jsonFailure(io, e, opts);
-      }
-    }));
-
-  models
-    .command('approve')
-    .description('approve the pending request for NAME@ALIAS → VERSION (not your own); the last approval needed moves the alias')
-    .argument('<name@alias>', 'e.g. penguins-classifier@production')
-    .argument('<version>', 'version number')
-    .option('-m, --message <text>', 'comment')
-    .option('--json', 'print {request, event} as JSON')
-    .action(act(async (target: string, version: string, opts: Json & { message?: string }) => {
-      const { model, alias } = parseAliasRef(target);
-      const reg = await connectRegistry(workspaceOf(cwd));
-      try {
-        const res = await reg.approve({ model, alias, version: parseVersion(version) }, opts.message);
-        if (opts.json) io.json(res);
-        else {
-          const r = res.request;
-          io.out(`approved request #${r.id} (${r.approvals.length} of ${r.required})`);
-          if (res.event) io.out(`${model}@${alias}: ${res.event.previous === undefined ? '(unset)' : `v${res.event.previous}`} → v${res.event.version}`);
+  /**
+   * The promotion verbs share one shape: NAME@ALIAS VERSION [-m text] [--json], a call on the
+   * registry, then JSON or one line; with --json a refusal prints as JSON too.
+   */
+  type Reg = Awaited<ReturnType<typeof connectRegistry>>;
+  type Ref = { model: string; alias: string; version: number };
+  const promotion = <R>(name: string, description: string, messageHelp: string | undefined, jsonHelp: string, call: (reg: Reg, ref: Ref, message: string | undefined) => Promise<R>, say: (r: R, ref: Ref) => string[]) => {
+    const cmd = models.command(name).description(description).argument('<name@alias>', 'e.g. penguins-classifier@production').argument('<version>', 'version number');
+    if (messageHelp) cmd.option('-m, --message <text>', messageHelp);
+    cmd.option('--json', jsonHelp).action(
+      act(async (target: string, version: string, opts: Json & { message?: string }) => {
+        const ref = { ...parseAliasRef(target), version: parseVersion(version) };
+        const reg = await connectRegistry(workspaceOf(cwd));
+        try {
+          const r = await call(reg, ref, opts.message);
+          if (opts.json) io.json(r);
+          else for (const line of say(r, ref)) io.out(line);
+          return EXIT.OK;
+        } catch (e) {
+          return jsonFailure(io, e, opts);
         }
-        return EXIT.OK;
-      } catch (e) {
-        return jsonFailure(io, e, opts);
-      }
-    }));
+      }),
+    );
+  };
 
-  models
-    .command('reject')
-    .description('reject the pending request for NAME@ALIAS → VERSION')
-    .argument('<name@alias>', 'e.g. penguins-classifier@production')
-    .argument('<version>', 'version number')
-    .option('-m, --message <text>', 'why')
-    .option('--json', 'print the request as JSON')
-    .action(act(async (target: string, version: string, opts: Json & { message?: string }) => {
-      const { model, alias } = parseAliasRef(target);
-      const r = await (await connectRegistry(workspaceOf(cwd))).reject({ model, alias, version: parseVersion(version) }, opts.message);
-      if (opts.json) io.json(r);
-      else io.out(`rejected request #${r.id}: ${model}@${alias} → v${r.version}`);
-      return EXIT.OK;
-    }));
+  promotion('request', 'ask for NAME@ALIAS to move to VERSION (a protected alias); checks the gates first', 'why', 'print the request as JSON',
+    (reg, { model, alias, version }, message) => reg.requestPromotion(model, alias, version, message),
+    (r, { model, alias }) => [`request #${r.id}: ${model}@${alias} → v${r.version} by ${r.requestedBy}, needs ${r.required} approval${r.required === 1 ? '' : 's'} from someone else (mlops models approve ${model}@${alias} ${r.version})`]);
 
-  models
-    .command('cancel-request')
-    .description('withdraw your pending request for NAME@ALIAS → VERSION')
-    .argument('<name@alias>', 'e.g. penguins-classifier@production')
-    .argument('<version>', 'version number')
-    .action(act(async (target: string, version: string) => {
-      const { model, alias } = parseAliasRef(target);
-      const r = await (await connectRegistry(workspaceOf(cwd))).cancelRequest({ model, alias, version: parseVersion(version) });
-      io.out(`withdrew request #${r.id}`);
-      return EXIT.OK;
-    }));
+  promotion('approve', 'approve the pending request for NAME@ALIAS → VERSION (not your own); the last approval needed moves the alias', 'comment', 'print {request, event} as JSON',
+    (reg, ref, message) => reg.approve(ref, message),
+    (res, { model, alias }) => [
+      `approved request #${res.request.id} (${res.request.approvals.length} of ${res.request.required})`,
+      ...(res.event ? [`${model}@${alias}: ${res.event.previous === undefined ? '(unset)' : `v${res.event.previous}`} → v${res.event.version}`] : []),
+    ]);
+
+  promotion('reject', 'reject the pending request for NAME@ALIAS → VERSION', 'why', 'print the request as JSON',
+    (reg, ref, message) => reg.reject(ref, message),
+    (r, { model, alias }) => [`rejected request #${r.id}: ${model}@${alias} → v${r.version}`]);
+
+  promotion('cancel-request', 'withdraw your pending request for NAME@ALIAS → VERSION', undefined, 'print the request as JSON',
+    (reg, ref) => reg.cancelRequest(ref),
+    (r) => [`withdrew request #${r.id}`]);
 
   models
     .command('requests')
