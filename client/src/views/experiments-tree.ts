@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { RunStatus, RunSummary } from '../../../protocol/types';
+import type { RunDetail, RunStatus, RunSummary } from '../../../protocol/types';
 import type { RunsSource } from '../orchestrator/orchestrator-port';
 import { formatAgo, formatDuration, formatMetric, keyMetric, statusIcon } from './format';
 
@@ -38,6 +38,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
   private view: RunsView = {};
   /** Runs fetched so far per experiment (a cache for paging; `stale` after a refresh). */
   private readonly loaded = new Map<string, { runs: RunSummary[]; total: number; stale: boolean }>();
+  private readonly details = new Map<string, Promise<RunDetail>>();
 
   constructor(private readonly source: RunsSource) {
     this.subs.push(
@@ -48,7 +49,19 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
     );
   }
 
+  /** One request per run for its four groups (params, metrics, artifacts, steps), until the next refresh. */
+  private detail(runId: string): Promise<RunDetail> {
+    let d = this.details.get(runId);
+    if (!d) {
+      d = this.source.getRun(runId);
+      d.catch(() => this.details.delete(runId));
+      this.details.set(runId, d);
+    }
+    return d;
+  }
+
   refresh(): void {
+    this.details.clear();
     for (const l of this.loaded.values()) l.stale = true;
     this.changed.fire(undefined);
   }
@@ -70,6 +83,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
     this.view = view;
     this.pages.clear();
     this.loaded.clear();
+    this.details.clear();
     void vscode.commands.executeCommand('setContext', 'mlops.experimentsFiltered', !!(view.status?.length || view.param || view.metric));
     this.refresh();
   }
@@ -172,7 +186,7 @@ export class ExperimentsTree implements vscode.TreeDataProvider<ExperimentNode>,
       return groups;
     }
     if (n.kind === 'group') {
-      const run = await this.source.getRun(n.runId);
+      const run = await this.detail(n.runId);
       switch (n.group) {
         case 'params':
           return Object.entries(run.params).map(([k, v]) => ({ kind: 'entry', runId: run.id, group: 'params', label: k, value: v }));
