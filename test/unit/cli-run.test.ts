@@ -10,9 +10,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunDetail, RunSummary } from '../../protocol/types';
-import { main } from '../../orchestrator/cli/main';
-import type { Output } from '../../orchestrator/cli/output';
-import { defaultEntry, findDaemon, stopDaemon } from '../../orchestrator/daemon/launcher';
+import { runCli, stopWorkspaceDaemon, type CliResult } from './cli-harness';
+import { defaultEntry, findDaemon } from '../../orchestrator/daemon/launcher';
 import { mlopsPaths, runPidsFile } from '../../orchestrator/daemon/paths';
 import { groupMembers, isAlive } from '../../orchestrator/daemon/proc';
 import { openSqliteStore } from '../../orchestrator/store/sqlite-store';
@@ -61,25 +60,11 @@ before(() => {
   for (const [f, text] of Object.entries(FILES)) fs.writeFileSync(path.join(ws, f), text);
 });
 after(async () => {
-  const d = await findDaemon(ws);
-  await stopDaemon(ws, { timeoutMs: 5000 }).catch(() => undefined);
-  if (d && isAlive(d.pid)) process.kill(d.pid, 'SIGKILL');
+  await stopWorkspaceDaemon(ws);
   fs.rmSync(ws, { recursive: true, force: true });
 });
 
-interface CliResult {
-  code: number;
-  out: string[];
-  err: string[];
-  json: unknown[];
-}
-
-async function cli(...args: string[]): Promise<CliResult> {
-  const io = { out: [] as string[], err: [] as string[], json: [] as unknown[] };
-  const output: Output = { out: (l) => io.out.push(l), err: (l) => io.err.push(l), json: (v) => io.json.push(JSON.parse(JSON.stringify(v))) };
-  const code = await main(args, output, ws);
-  return { code, ...io };
-}
+const cli = (...args: string[]): Promise<CliResult> => runCli(args, ws);
 
 /** The CLI as its own process (what a second terminal does). */
 function cliProcess(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -3,17 +3,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { main } from '../../orchestrator/cli/main';
-import type { Output } from '../../orchestrator/cli/output';
+import { runCli } from './cli-harness';
 
 const ROOT = path.resolve(__dirname, '../..');
 
-async function cli(args: string[], cwd = ROOT): Promise<{ code: number; out: string[]; err: string[]; json: unknown[] }> {
-  const io = { out: [] as string[], err: [] as string[], json: [] as unknown[] };
-  const output: Output = { out: (l) => io.out.push(l), err: (l) => io.err.push(l), json: (v) => io.json.push(v) };
-  const code = await main(args, output, cwd);
-  return { code, ...io };
-}
+const cli = (args: string[], cwd = ROOT) => runCli(args, cwd);
 
 function tempManifest(text: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mlops-cli-'));

@@ -7,8 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../orchestrator/cli/main';
-import type { Output } from '../../orchestrator/cli/output';
+import { runCli } from './cli-harness';
 import { PipelineRunner } from '../../orchestrator/pipelines';
 import { openSqliteStore } from '../../orchestrator/store/sqlite-store';
 import { stepLogPath } from '../../protocol/pipeline';
@@ -21,11 +20,7 @@ const scratch = mkdtempSync(join(tmpdir(), 'mlops-check-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 for (const k of ['NODE_OPTIONS', 'NODE_TEST_CONTEXT']) delete process.env[k];
 
-async function cli(args: string[], cwd: string) {
-  const io = { out: [] as string[], err: [] as string[], json: [] as unknown[] };
-  const output: Output = { out: (l) => io.out.push(l), err: (l) => io.err.push(l), json: (v) => io.json.push(v) };
-  return { code: await main(args, output, cwd), ...io };
-}
+const cli = runCli;
 
 function copySample(name: string): string {
   const ws = join(scratch, name);

@@ -8,8 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { main } from '../../orchestrator/cli/main';
-import type { Output } from '../../orchestrator/cli/output';
+import { runCli } from './cli-harness';
 import { driftHtml, driftReport, loadColumns } from '../../orchestrator/drift';
 import type { ColumnDrift, DriftReport } from '../../protocol/data';
 
@@ -19,11 +18,7 @@ const FIX = JSON.parse(readFileSync(join(REPO, 'test', 'fixtures', 'drift', 'sci
 const dir = mkdtempSync(join(tmpdir(), 'mlops-drift-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function cli(args: string[]) {
-  const io = { out: [] as string[], err: [] as string[], json: [] as unknown[] };
-  const output: Output = { out: (l) => io.out.push(l), err: (l) => io.err.push(l), json: (v) => io.json.push(v) };
-  return { code: await main(args, output, dir), ...io };
-}
+const cli = (args: string[]) => runCli(args, dir);
 
 function csv(file: string, rows: Record<string, unknown>[]): void {
   const cols = Object.keys(rows[0]!);

@@ -10,10 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { SweepStartResult, SweepStatus } from '../../protocol/sweep';
 import type { RunSummary } from '../../protocol/types';
-import { main } from '../../orchestrator/cli/main';
-import type { Output } from '../../orchestrator/cli/output';
-import { findDaemon, stopDaemon } from '../../orchestrator/daemon/launcher';
-import { isAlive } from '../../orchestrator/daemon/proc';
+import { runCli, stopWorkspaceDaemon, type CliResult } from './cli-harness';
 
 const SAMPLE = path.resolve(__dirname, '../../examples/weather');
 let ws: string;
@@ -26,25 +23,11 @@ before(() => {
   fs.writeFileSync(manifest, fs.readFileSync(manifest, 'utf8').replace(/^ {2}epochs: 30 /m, '  epochs: 12 '));
 });
 after(async () => {
-  const d = await findDaemon(ws);
-  await stopDaemon(ws, { timeoutMs: 5000 }).catch(() => undefined);
-  if (d && isAlive(d.pid)) process.kill(d.pid, 'SIGKILL');
+  await stopWorkspaceDaemon(ws);
   fs.rmSync(ws, { recursive: true, force: true });
 });
 
-interface CliResult {
-  code: number;
-  out: string[];
-  err: string[];
-  json: unknown[];
-}
-
-async function cli(...args: string[]): Promise<CliResult> {
-  const io = { out: [] as string[], err: [] as string[], json: [] as unknown[] };
-  const output: Output = { out: (l) => io.out.push(l), err: (l) => io.err.push(l), json: (v) => io.json.push(JSON.parse(JSON.stringify(v))) };
-  const code = await main(args, output, ws);
-  return { code, ...io };
-}
+const cli = (...args: string[]): Promise<CliResult> => runCli(args, ws);
 
 describe('mlops sweep', () => {
   let sweepId: string;
