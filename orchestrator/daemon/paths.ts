@@ -24,6 +24,8 @@ export interface MlopsPaths {
   daemonLog: string;
   /** Exclusive lock of the one daemon per workspace: "<pid> <start-time>". */
   lock: string;
+  /** Per-deployment folders: state.json, the model server log, the request log. */
+  deployments: string;
 }
 
 /**
@@ -42,6 +44,7 @@ export function mlopsPaths(workspace: string): MlopsPaths {
     runs: path.join(dir, 'runs'),
     daemonLog: path.join(dir, 'daemon.log'),
     lock: path.join(dir, 'daemon.lock'),
+    deployments: path.join(dir, 'deployments'),
   };
 }
 
@@ -75,4 +78,12 @@ export function isRunId(id: string): boolean {
 export function isInside(root: string, target: string): boolean {
   const rel = path.relative(path.resolve(root), path.resolve(target));
   return rel === '' || (rel !== '..' && !rel.startsWith('..' + path.sep) && !path.isAbsolute(rel));
+}
+
+const DEPLOYMENT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
+
+/** `.mlops/deployments/<name>`; names outside the manifest's name pattern never reach a path. */
+export function deploymentDir(paths: MlopsPaths, name: string): string {
+  if (!DEPLOYMENT_NAME.test(name)) throw new Error(`invalid deployment name: ${JSON.stringify(name)}`);
+  return path.join(paths.deployments, name);
 }
