@@ -5,6 +5,7 @@ import type { TextDocument } from 'vscode-languageserver-textdocument';
 import { CancelledError, ManifestParser, type ParsedManifest, type ValidationResult } from '../../../orchestrator/manifest';
 import { ManifestChecker, validateIncremental } from '../../../orchestrator/manifest/incremental-check';
 import { ManifestIndex } from '../../../orchestrator/manifest/symbols';
+import { exportParityDiagnostics } from './export-parity';
 import { FileProbe } from './file-probe';
 import { toLspDiagnostics } from './to-lsp';
 
@@ -96,7 +97,8 @@ export class ValidationScheduler {
       s.running = false;
       s.lastMs = Date.now() - started;
       s.last = { version, result };
-      await this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: toLspDiagnostics(doc, result.diagnostics, this.maxProblems) });
+      const parity = result.parsed ? exportParityDiagnostics(doc, result.parsed) : [];
+      await this.connection.sendDiagnostics({ uri: doc.uri, version, diagnostics: [...toLspDiagnostics(doc, result.diagnostics, this.maxProblems), ...parity] });
       if (result.parsed) this.warmIndex(result.parsed, cancel);
     } catch (e) {
       if (e instanceof CancelledError) return;
