@@ -1,0 +1,23 @@
+/**
+ * Where a model server finds a version's model: a copy of the registered artifact taken out
+ * of the content-addressed cache into `.mlops/deployments/<name>/versions/<hash>/<file>`.
+ * A copy (a reflink where the filesystem can), not the cache object itself, keeps the file
+ * name (a `command` model may care about `.pkl` or `.onnx`) and works for folders too; the
+ * hash in the path makes it immutable, so it is restored once.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { MlopsError } from '../../protocol/errors';
+import type { ModelVersion } from '../../protocol/registry';
+import { ObjectCache } from '../pipelines/cache';
+
+export async function materialiseArtifact(workspace: string, deploymentDir: string, v: ModelVersion): Promise<string> {
+  const cache = new ObjectCache(workspace);
+  if (!cache.has(v.artifact.hash)) {
+    throw new MlopsError('CONFLICT', `${v.model} v${v.version}: its artifact ${v.artifact.path} (sha256 ${v.artifact.hash.slice(0, 12)}) is no longer in the cache (.mlops/cache); register the model again from a run`);
+  }
+  const target = path.join(deploymentDir, 'versions', v.artifact.hash.slice(0, 16), path.basename(v.artifact.path));
+  if (fs.existsSync(target)) return target;
+  await cache.restore({ ...v.artifact, path: path.relative(workspace, target) });
+  return target;
+}
