@@ -31,6 +31,8 @@ const builds = [
   { ...nodeCommon, entryPoints: { 'client/extension': 'client/src/extension.ts' } },
   { ...nodeCommon, entryPoints: { 'server/server': 'server/src/server.ts' } },
   { ...nodeCommon, entryPoints: { 'cli/mlops': 'orchestrator/cli/main.ts' }, banner: { js: '#!/usr/bin/env node' } },
+  // The model server process the daemon forks per deployment (orchestrator/serving/index.ts).
+  { ...nodeCommon, entryPoints: { 'serving/model-server': 'orchestrator/serving/model-server-entry.ts' } },
   ...(hostTests.length ? [{ ...nodeCommon, entryPoints: hostTests, outdir: 'dist/test/host', outbase: 'test/host' }] : []),
   ...(fs.existsSync('media/src')
     ? [{ bundle: true, platform: 'browser', format: 'iife', target: 'es2022', sourcemap: production ? false : 'linked', minify: production,

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- NAME...]`: runs the benchmarks one after another, each in its own
  * process (so one's memory and caches do not colour the next), printing their tables.
- * Names: pipeline, ingest, lsp, drift. Default: all. Figures, not pass/fail: targets are read by a person.
+ * Names: pipeline, ingest, lsp, drift, serving. Default: all. Figures, not pass/fail: targets are read by a person.
  */
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
@@ -11,6 +11,7 @@ const BENCHES: Record<string, string> = {
   ingest: 'metric-ingest-bench.ts',
   lsp: 'lsp-bench.ts',
   drift: 'drift-bench.ts',
+  serving: 'serving-bench.ts',
 };
 
 const wanted = process.argv.slice(2).length ? process.argv.slice(2) : Object.keys(BENCHES);

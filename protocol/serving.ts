@@ -188,6 +188,21 @@ export interface RequestLogEntry {
   error?: string;
 }
 
+/**
+ * One line of the feedback log (`.mlops/deployments/<name>/feedback/feedback-<n>.jsonl`), written
+ * by `POST /v2/models/{name}/feedback`: the true labels of an earlier request, joined with the
+ * request log by `id`. Both accepted body shapes (`{id, labels}` and `{feedback: [{id, label}]}`)
+ * are stored this way.
+ */
+export interface FeedbackEntry {
+  /** The request's id (its `RequestLogEntry.id`). */
+  id: string;
+  /** When the feedback arrived, ms since the epoch. */
+  at: number;
+  /** True labels in the request's row order (one element for a single-row request). */
+  labels: unknown[];
+}
+
 /** The daemon's serving endpoints (merged into DaemonApi). */
 export interface ServingApi {
   /** Every manifest deployment, running or not, plus running ones no longer in the manifest. */
