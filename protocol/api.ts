@@ -8,6 +8,7 @@ import type { PipelineEvent, RunPlan, RunRequest } from './pipeline';
 import type { Experiment, RunDetail, RunSummary } from './types';
 import type { RegistryApi } from './registry';
 import type { ServingApi, ServingEvent } from './serving';
+import type { AlertEvent, MonitorApi } from './monitoring';
 import type { SweepApi } from './sweep';
 
 /** `.mlops/daemon.json`: how clients find the running daemon. */
@@ -23,7 +24,7 @@ export interface DaemonInfo {
 }
 
 /** Each endpoint: method, path, request body (or query), response body. */
-export interface DaemonApi extends RegistryApi, SweepApi, ServingApi {
+export interface DaemonApi extends RegistryApi, SweepApi, ServingApi, MonitorApi {
   'GET /api/health': { req: void; res: DaemonInfo & { activeRuns: string[] } };
   'POST /api/pipeline/plan': { req: RunRequest; res: RunPlan };
   /** 409 CONFLICT when a pipeline run is already active in the workspace (the message names it). */
@@ -38,6 +39,6 @@ export interface DaemonApi extends RegistryApi, SweepApi, ServingApi {
 }
 
 /** Server-sent events at `GET /api/events`: one `data:` line of JSON per event. */
-export type DaemonEvent = PipelineEvent | { type: 'runs-changed' } | { type: 'daemon-stopping' } | { type: 'models-changed' } | ServingEvent;
+export type DaemonEvent = PipelineEvent | { type: 'runs-changed' } | { type: 'daemon-stopping' } | { type: 'models-changed' } | ServingEvent | AlertEvent;
 
 export const EVENTS_PATH = '/api/events';

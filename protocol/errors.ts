@@ -47,6 +47,9 @@ export function exitCodeFor(err: unknown): number {
       case 'BAD_REQUEST':
       case 'INVALID_MANIFEST':
       case 'NOT_FOUND':
+      // A wrong or revoked MLOPS_TOKEN is configuration (CI's secret), not a broken service.
+      case 'UNAUTHORIZED':
+      case 'PAYLOAD_TOO_LARGE':
         return EXIT.USAGE;
       case 'GATE_FAILED':
       case 'CONFLICT':

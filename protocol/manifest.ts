@@ -787,6 +787,10 @@ export interface Model {
      */
     [k: string]: number;
   };
+  /**
+   * Aliases that only a token with the `ci` role may move (set, promote, roll back, remove): people approve the promotion requests, CI applies them (`mlops models alias NAME@ALIAS VERSION` with `MLOPS_TOKEN` set to the CI token). A protected alias (see `approvals`) still needs its approvals first.
+   */
+  ci_only_aliases?: Name[];
 }
 /**
  * A condition on a metric of the model version that must hold before an alias such as `production` can be set.
@@ -1011,7 +1015,7 @@ export interface AlertRule {
    */
   name?: string;
   /**
-   * Condition over drift_share, column_drift.COLUMN, error_rate, p99_ms or prediction_shift, such as `drift_share > 0.3`.
+   * Condition over drift_share, column_drift.COLUMN, error_rate, p99_ms, prediction_shift or accuracy_drop (accuracy at registration minus live accuracy from feedback, the worst version), such as `drift_share > 0.3` or `accuracy_drop > 0.05`.
    */
   when: string;
   /**

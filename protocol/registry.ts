@@ -6,9 +6,13 @@
  */
 import type { Artifact } from './types';
 
-/** Access levels of a token, lowest first; each includes the ones before it. */
-export type Role = 'viewer' | 'editor' | 'approver' | 'admin';
-export const ROLES: readonly Role[] = ['viewer', 'editor', 'approver', 'admin'];
+/**
+ * Access levels of a token, lowest first; each includes the ones before it. `ci` is an editor
+ * that alone may move the aliases a model lists in `ci_only_aliases` (an exact-role check, so
+ * approvers and admins above it approve but do not move them).
+ */
+export type Role = 'viewer' | 'editor' | 'ci' | 'approver' | 'admin';
+export const ROLES: readonly Role[] = ['viewer', 'editor', 'ci', 'approver', 'admin'];
 
 /** Who made a request: the token's name and role (the workspace token is `local`, admin). */
 export interface Caller {
@@ -147,6 +151,8 @@ export interface GateReport {
   checks: GateCheck[];
   /** Approvals the alias needs (0 when it is not protected). */
   approvalsRequired: number;
+  /** Set when the candidate is a run not registered yet (`mlops gate --run`); `version` is then 0. */
+  runId?: string;
 }
 
 export type RequestStatus = 'pending' | 'approved' | 'rejected' | 'cancelled';
@@ -200,7 +206,15 @@ export type AuditAction =
   | 'request.cancel'
   | 'token.create'
   | 'token.revoke'
-  | 'deploy';
+  | 'deploy'
+  | 'deployment.deploy'
+  | 'deployment.canary'
+  | 'deployment.promote'
+  | 'deployment.rollback'
+  | 'deployment.undeploy'
+  /** A monitor alert rule started or stopped breaching (orchestrator/monitoring). */
+  | 'alert.fire'
+  | 'alert.clear';
 
 /** One entry of the audit log: hash-chained to the one before it. */
 export interface AuditEntry {

@@ -16,6 +16,12 @@ node esbuild.mjs || exit 3
 step "type-check (tsc -b, strict)"
 npx --no-install tsc -b || status=1
 
+step "PostgreSQL for the shared-store tests (Debian's package, a throwaway cluster on 127.0.0.1)"
+if [ -z "${MLOPS_TEST_POSTGRES_URL:-}" ] && pg_env=$(bash scripts/start-test-postgres.sh start); then
+  eval "$pg_env"
+  trap 'bash scripts/start-test-postgres.sh stop "$MLOPS_TEST_POSTGRES_DIR"' EXIT
+fi
+
 step "unit and language-server tests (node:test)"
 node --import tsx --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=./scripts/summary-reporter.mjs --test-reporter-destination=stdout \
@@ -29,6 +35,12 @@ node scripts/run-host-tests.mjs || status=1
 
 step "extension-host tests of sweeps on the weather sample"
 VSCODE_TEST_WORKSPACE=examples/weather MLOPS_HOST_SUITE=sweeps node scripts/run-host-tests.mjs || status=1
+
+step "extension-host tests of serving (deploy, canary under load, live monitor)"
+MLOPS_HOST_SUITE=deployments node scripts/run-host-tests.mjs || status=1
+
+step "extension-host tests of monitoring (shifted traffic -> alert in VS Code and at a webhook, drift report)"
+MLOPS_HOST_SUITE=monitoring node scripts/run-host-tests.mjs || status=1
 
 step "extension-host tests with Workspace Trust on and the folder untrusted"
 VSCODE_TEST_UNTRUSTED=1 MLOPS_HOST_SUITE=untrusted node scripts/run-host-tests.mjs || status=1

@@ -6,6 +6,9 @@ import { registerRunCommands } from './commands/run-commands';
 import { registerViewCommands } from './commands/view-commands';
 import { Ctx } from './ctx';
 import { registerDrift } from './drift';
+import { registerExport } from './export';
+import { registerDeployments, type DeploymentsApi } from './deployments';
+import { registerMonitoring, type MonitoringApi } from './monitoring';
 import { createLanguageClient } from './language-client';
 import { log } from './log';
 import { OrchestratorConnection } from './orchestrator/connection';
@@ -26,6 +29,8 @@ export interface MlopsApi {
   experiments?: ExperimentsTree;
   pipeline?: PipelineTree;
   models?: ModelsTree;
+  deployments?: DeploymentsApi;
+  monitoring?: MonitoringApi;
 }
 
 let ctx: Ctx | undefined;
@@ -37,12 +42,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<MlopsA
   ctx.push({ dispose: () => void client.stop() });
   registerManifestCommands(ctx);
   registerDrift(ctx);
+  registerExport(ctx);
   ctx.registerCommand('mlops.showLog', () => log().show());
   const api: MlopsApi = { client };
 
   const folder = vscode.workspace.workspaceFolders?.[0];
   if (folder && folder.uri.scheme === 'file') Object.assign(api, wireOrchestrator(ctx, context, folder));
   if (api.orchestrator) Object.assign(api, registerModels(ctx, api.orchestrator));
+  if (api.orchestrator) api.deployments = registerDeployments(ctx, api.orchestrator, context.extensionUri);
+  if (api.orchestrator) api.monitoring = registerMonitoring(ctx, api.orchestrator);
 
   try {
     await client.start();

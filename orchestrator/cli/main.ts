@@ -2,11 +2,17 @@ import * as path from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { EXIT } from '../../protocol/errors';
 import { addAuditCommands } from './commands/audit';
+import { addExportCommands } from './commands/export';
 import { cancelCommand } from './commands/cancel';
+import { ciInitCommand, type CiInitOptions } from './commands/ci';
 import { checkCommand, type CheckOptions } from './commands/check';
 import { driftCommand, type DriftCliOptions } from './commands/drift';
+import { addDeployCommands } from './commands/deploy';
 import { daemonRunCommand, daemonStartCommand, daemonStatusCommand, daemonStopCommand } from './commands/daemon';
+import { gateCommand, type GateOptions } from './commands/gate';
 import { logsCommand } from './commands/logs';
+import { feedbackCommand, type FeedbackCliOptions } from './commands/feedback';
+import { monitorCommand } from './commands/monitor';
 import { addModelsCommands } from './commands/models';
 import { runPipelineCommand, type RunOptions } from './commands/run';
 import { runsCommand, type RunsOptions } from './commands/runs';
@@ -22,6 +28,8 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
   const program = new Command('mlops')
     .description('MLOps Workbench: validate, run, track, register, deploy and monitor ML pipelines from mlops.yaml')
     .version('0.1.0')
+    // Program options (--version) only before the command: `mlops gate X --version 3` is the gate's.
+    .enablePositionalOptions()
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
 
@@ -30,7 +38,8 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
     .description('check mlops.yaml (syntax, schema, references, the step graph); exit 1 on errors')
     .argument('[file]', 'manifest to check (default: mlops.yaml here or above)')
     .option('--json', 'print a machine-readable list of problems')
-    .action(async (file: string | undefined, opts: { json?: boolean }) => setExit(await runCommand(io, () => validateCommand(io, cwd, file, opts))));
+    .option('--junit <file>', 'also write a JUnit XML report (a failing test case per error)')
+    .action(async (file: string | undefined, opts: { json?: boolean; junit?: string }) => setExit(await runCommand(io, () => validateCommand(io, cwd, file, opts))));
 
   program
     .command('run')
@@ -54,9 +63,12 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
 
   program
     .command('drift')
-    .description('compare a current data file with a reference, column by column (tests picked as Evidently does); exit 1 on data-set drift')
-    .requiredOption('--reference <file>', 'reference data (CSV, TSV, JSON, JSON Lines or Parquet)')
-    .requiredOption('--current <file>', 'current data to compare with it')
+    .description('compare a current data file with a reference, column by column (tests picked as Evidently does), or a DEPLOYMENT\'s logged requests with its monitor reference; exit 1 on data-set drift')
+    .argument('[deployment]', "a deployment with a monitor block: its logged requests against monitor.reference")
+    .option('--reference <file>', 'reference data (CSV, TSV, JSON, JSON Lines or Parquet)')
+    .option('--current <file>', 'current data to compare with it')
+    .option('--last <n>', 'DEPLOYMENT: the last N requests (default: monitor.drift.window or 1000)')
+    .option('--since <duration>', 'DEPLOYMENT: the requests of the last 30s, 10m, 2h, 1d')
     .option('--columns <list>', 'only these columns (comma-separated, repeatable)', collect)
     .option('--stattest <test>', 'test for every column, or COLUMN=TEST (ks, chisquare, z, wasserstein, jensenshannon, psi; repeatable)', collect)
     .option('--threshold <x>', 'threshold for every column, or COLUMN=X (repeatable)', collect)
@@ -64,7 +76,49 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
     .option('--drift-share <x>', 'data-set drift when at least this share of columns drift (default 0.5)')
     .option('--json', 'print the report as JSON')
     .option('--html <file>', 'also write a standalone HTML report')
-    .action(async (opts: DriftCliOptions) => setExit(await runCommand(io, () => driftCommand(io, cwd, opts))));
+    .option('--junit <file>', 'also write a JUnit XML report (a test case per column; failures when the data set drifts)')
+    .action(async (deployment: string | undefined, opts: DriftCliOptions) => setExit(await runCommand(io, () => driftCommand(io, cwd, opts, deployment))));
+
+  program
+    .command('gate')
+    .description("evaluate a model's gates for pointing NAME@ALIAS at a version, or at a run not registered yet, without moving anything; exit 1 if one fails")
+    .argument('<name@alias>', 'e.g. penguins-classifier@production')
+    .option('--version <v>', 'the registered version to judge (default: the newest)')
+    .option('--run <run>', 'judge this run instead (id or unique prefix): its metrics, as registering it would record them')
+    .option('--json', 'print the gate report as JSON')
+    .option('--junit <file>', 'also write a JUnit XML report (a test case per gate condition)')
+    .action(async (target: string, opts: GateOptions) => setExit(await runCommand(io, () => gateCommand(io, cwd, target, opts))));
+
+  program
+    .command('ci')
+    .description('continuous integration')
+    .command('init')
+    .description('write a GitHub Actions workflow: validate, check, run, gates (JUnit reports); register and promote on the main branch with a ci token')
+    .option('-o, --output <file>', 'where to write it (default: .github/workflows/mlops.yml at the repository root)')
+    .option('-f, --force', 'overwrite an existing file')
+    .option('--install <command>', 'shell command that puts mlops on PATH (default: detected from package.json)')
+    .option('--branch <name>', 'the branch whose pushes register and promote (default: main)')
+    .option('--json', 'print what was written as JSON')
+    .action(async (opts: CiInitOptions) => setExit(await runCommand(io, () => ciInitCommand(io, cwd, opts))));
+
+  program
+    .command('monitor')
+    .description("a deployment's performance per version, accuracy/F1 or MAE/RMSE from feedback against registration, the A/B verdict and its alerts")
+    .argument('<deployment>', 'the deployment, as named under deployments:')
+    .option('--json', 'print it as JSON')
+    .action(async (name: string, opts: { json?: boolean }) => setExit(await runCommand(io, () => monitorCommand(io, cwd, name, opts))));
+
+  program
+    .command('feedback')
+    .description('send true labels for logged predictions to a deployment (ids: REQUEST_ID, or REQUEST_ID:ROW for a row of a multi-row request)')
+    .argument('<deployment>', 'the deployment, as named under deployments:')
+    .requiredOption('--file <csv>', 'CSV with an id and a label column')
+    .option('--id-column <name>', 'column of the ids (default id)')
+    .option('--label-column <name>', 'column of the labels (default label)')
+    .option('--batch <n>', 'labels per request (default 500)')
+    .option('--skip-unknown', 'send the labels whose id names a logged prediction, skip the others (default: refuse the file)')
+    .option('--json', 'print the counts as JSON')
+    .action(async (name: string, opts: FeedbackCliOptions) => setExit(await runCommand(io, () => feedbackCommand(io, cwd, name, opts))));
 
   program
     .command('sweep')
@@ -118,6 +172,8 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
   addModelsCommands(program, io, cwd, setExit);
   addTokensCommands(program, io, cwd, setExit);
   addAuditCommands(program, io, cwd, setExit);
+  addExportCommands(program, io, cwd, setExit);
+  addDeployCommands(program, io, cwd, setExit);
 
   const daemon = program.command('daemon').description("manage this workspace's orchestrator daemon");
   daemon

@@ -13,8 +13,8 @@ import { readToken } from '../daemon/token';
 import { ModelRegistry } from '../registry/registry';
 import { RegistryClient, type RegistryReads } from '../registry/client';
 import { verifyChain, type AuditAnchor } from '../registry/audit-chain';
-import { openRegistryStore, registryFiles } from '../registry/sqlite-registry-store';
-import { openSqliteStore } from '../store/sqlite-store';
+import { registryFiles } from '../registry/sqlite-registry-store';
+import { openRegistryStore, openStore, usesSharedStore } from '../store/open-store';
 import { cliLaunchOptions } from './workspace-access';
 
 /** The token the CLI presents: `MLOPS_TOKEN` (a named token) or the workspace's own. */
@@ -38,9 +38,9 @@ export async function openRegistryReader(workspace: string): Promise<RegistryRea
   if (daemon) return { reads: new RegistryClient(new DaemonClient(daemon.url, cliToken(daemon.token))), close: async () => undefined };
   const paths = mlopsPaths(workspace);
   // Nothing recorded yet: answer as an empty registry instead of creating .mlops/ on a read.
-  if (!fs.existsSync(paths.storeDb)) return { reads: emptyRegistry(paths.dir), close: async () => undefined };
-  const runs = await openSqliteStore(paths.dir);
-  const store = await openRegistryStore(paths.dir).catch(async (e) => {
+  if (!fs.existsSync(paths.storeDb) && !usesSharedStore(paths.dir)) return { reads: emptyRegistry(paths.dir), close: async () => undefined };
+  const runs = await openStore(paths);
+  const store = await openRegistryStore(paths).catch(async (e) => {
     await runs.close();
     throw e;
   });

@@ -11,7 +11,7 @@ import { DaemonClient } from '../api-client/client';
 import { ensureDaemon, findDaemon, type DaemonConnection, type LaunchOptions } from '../daemon/launcher';
 import { readStepLog, type LogChunk } from '../daemon/logs';
 import { isRunId, mlopsPaths } from '../daemon/paths';
-import { openSqliteStore } from '../store/sqlite-store';
+import { openStore, usesSharedStore } from '../store/open-store';
 import type { Store } from '../store/store';
 import { findManifest } from '../workspace';
 
@@ -61,7 +61,7 @@ export async function openReader(workspace: string): Promise<RunsReader> {
     };
   }
   const paths = mlopsPaths(workspace);
-  const store: Store | undefined = fs.existsSync(paths.storeDb) ? await openSqliteStore(paths.dir) : undefined;
+  const store: Store | undefined = fs.existsSync(paths.storeDb) || usesSharedStore(paths.dir) ? await openStore(paths) : undefined;
   return {
     daemon: undefined,
     async runs(q) {

@@ -17,9 +17,12 @@ import type { DaemonInfo } from '../../protocol/api';
 import { MlopsError } from '../../protocol/errors';
 import type { PipelineEvent } from '../../protocol/pipeline';
 import { PipelineRunner } from '../pipelines';
-import { ModelRegistry, openRegistryStore, type RegistryStore } from '../registry';
+import { ModelRegistry, type RegistryStore } from '../registry';
 import { autoRegisterOn } from '../registry/auto-register';
-import { openSqliteStore } from '../store/sqlite-store';
+import { DeploymentManager } from '../deployments/manager';
+import { startDaemonMonitor } from '../monitoring/daemon-monitor';
+import type { MonitorService } from '../monitoring/monitor-service';
+import { openRegistryStore, openStore } from '../store/open-store';
 import type { Store } from '../store/store';
 import { removeDaemonInfo, writeJsonAtomic } from './daemon-info';
 import { DAEMON_HOST, DaemonServer } from './http-server';
@@ -67,14 +70,16 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
     log.info(`starting for ${paths.workspace} (node ${process.version}, pid ${process.pid})`);
     const reaped = await reapOrphanedSteps(paths);
     for (const r of reaped) log.warn(`killed orphaned step "${r.step}" of run ${r.runId} (process group ${r.pgid})`);
-    const openedStore = (store = await openSqliteStore(paths.dir));
+    const openedStore = (store = await openStore(paths));
     const interrupted = await openedStore.markInterrupted('interrupted: the orchestrator daemon stopped (crashed or was killed) while the run was active');
     if (interrupted.length) log.warn(`marked ${interrupted.length} run(s) left active by a previous daemon as interrupted: ${interrupted.join(', ')}`);
 
-    const openedRegistry = (registryStore = await openRegistryStore(paths.dir));
+    const openedRegistry = (registryStore = await openRegistryStore(paths));
     const registry = new ModelRegistry({ runs: openedStore, store: openedRegistry, workspace: paths.workspace });
 
     let info: DaemonInfo | undefined;
+    let deployments: DeploymentManager | undefined;
+    let monitor: MonitorService | undefined;
     let requestStop: (reason: string) => void = () => undefined;
     const srv = (server = new DaemonServer({
       token,
@@ -85,6 +90,8 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
       heartbeatMs: opts.heartbeatMs,
       info: () => info!,
       requestStop: () => requestStop('API request'),
+      deployments: () => deployments,
+      monitor: () => monitor,
     }));
     const port = await srv.listen(opts.port ?? 0);
     const url = `http://${DAEMON_HOST}:${port}`;
@@ -107,6 +114,11 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
       }
     });
     srv.attachRunner(runner);
+    // Model servers: one process per deployment; they follow aliases when the registry changes.
+    const deploymentManager = (deployments = new DeploymentManager({ paths, registry, token, log, publish: (e) => srv.events.publish(e) }));
+    srv.events.subscribe((e) => {
+      if (e.type === 'models-changed') deploymentManager.modelsChanged();
+    });
     // Manifest models with `register: auto` get a version after each successful run of their step.
     runner.on(autoRegisterOn({
       registry, runs: openedStore, workspace: paths.workspace,
@@ -120,12 +132,15 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
     info = { pid: process.pid, port, workspace: paths.workspace, startedAt: Date.now(), version: MLOPS_VERSION, node: process.version };
     writeJsonAtomic(paths.daemonJson, info);
     log.info(`listening on ${url}`);
+    void deploymentManager.restore();
+    // Drift checks on a schedule and alert rules over drift, live figures and feedback.
+    monitor = startDaemonMonitor({ paths, registry, deployments: () => deployments, events: srv.events, log });
 
     let stopping: Promise<void> | undefined;
     let markStopped!: () => void;
     const stopped = new Promise<void>((resolve) => (markStopped = resolve));
     const stop = (reason: string): Promise<void> =>
-      (stopping ??= shutdown({ reason, runner, server: srv, store: openedStore, registryStore: openedRegistry, lock, paths, log, timeoutMs: opts.stopTimeoutMs ?? 10_000 }).finally(markStopped));
+      (stopping ??= shutdown({ reason, runner, deployments: deploymentManager, server: srv, store: openedStore, registryStore: openedRegistry, lock, paths, log, timeoutMs: opts.stopTimeoutMs ?? 10_000 }).finally(markStopped));
     requestStop = (reason) => void stop(reason);
     return { info, paths, server: srv, stopped, stop };
   } catch (err) {
@@ -140,6 +155,7 @@ export async function startDaemon(workspace: string, opts: DaemonOptions = {}): 
 async function shutdown(s: {
   reason: string;
   runner: RunnerPort;
+  deployments: DeploymentManager;
   server: DaemonServer;
   store: Store;
   registryStore: RegistryStore;
@@ -171,6 +187,8 @@ async function shutdown(s: {
       s.log.error(`cancelling run ${active} failed`, err);
     }
   }
+  // Model servers finish their in-flight requests; their desired state stays for the next start.
+  await s.deployments.stopAll().catch((err) => s.log.error('stopping the model servers failed', err));
   await s.server.close().catch((err) => s.log.error('closing the HTTP server failed', err));
   await s.registryStore.close().catch((err) => s.log.error('closing the registry failed', err));
   await s.store.close().catch((err) => s.log.error('closing the store failed', err));

@@ -41,7 +41,17 @@ export class EventHub {
     res.on('close', drop);
   }
 
+  /** In-process listeners (e.g. deployments following aliases on `models-changed`). */
+  private readonly listeners = new Set<(e: DaemonEvent) => void>();
+
+  /** Calls `listener` for every published event; returns the unsubscribe function. */
+  subscribe(listener: (e: DaemonEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
   publish(event: DaemonEvent): void {
+    for (const l of this.listeners) l(event);
     const frame = `data: ${JSON.stringify(event)}\n\n`;
     for (const res of this.clients) {
       if (res.writableLength > DEAD_CLIENT_BYTES) {

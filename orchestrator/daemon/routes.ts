@@ -8,6 +8,10 @@ import type { PipelineEvent, RunPlan, RunRequest } from '../../protocol/pipeline
 import type { Caller, Role } from '../../protocol/registry';
 import type { RunStatus } from '../../protocol/types';
 import type { Store } from '../store/store';
+import type { DeploymentManager } from '../deployments/manager';
+import { deploymentRoutes } from '../deployments/routes';
+import type { MonitorService } from '../monitoring/monitor-service';
+import { monitorRoutes } from '../monitoring/routes';
 import { sweepRoutes } from '../sweeps/routes';
 import * as v from '../tracking/validate';
 import type { Logger } from './log';
@@ -34,6 +38,10 @@ export interface DaemonRouteDeps {
   requestStop(): void;
   runsChanged(): void;
   log: Logger;
+  /** The deployments (undefined until the daemon listens: the manager needs the event bus). */
+  deployments?: () => DeploymentManager | undefined;
+  /** Drift checks and alerts of deployments (undefined until the deployments exist). */
+  monitor?: () => MonitorService | undefined;
 }
 
 /** One endpoint. `stream` routes (SSE) take over the response instead of returning a body. */
@@ -138,6 +146,8 @@ export function daemonRoutes(d: DaemonRouteDeps): HttpRoute[] {
       },
     },
     ...sweepRoutes(d),
+    ...deploymentRoutes(d.deployments ?? (() => undefined)),
+    ...monitorRoutes(d.monitor ?? (() => undefined)),
   ];
 }
 

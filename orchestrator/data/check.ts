@@ -102,37 +102,3 @@ function alignedTable(header: string[], rows: string[][]): string[] {
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   return all.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
 }
-
-function xml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
-
-/** JUnit XML: one testsuite per dataset, one testcase per expectation (CI systems render it). */
-export function junitXml(report: CheckReport): string {
-  const out = ['<?xml version="1.0" encoding="UTF-8"?>'];
-  const total = report.datasets.reduce((n, d) => n + Math.max(1, d.results.length), 0);
-  const failures = report.datasets.reduce((n, d) => n + (d.error ? 1 : d.results.filter((r) => !r.success).length), 0);
-  const time = (ms: number) => (ms / 1000).toFixed(3);
-  out.push(`<testsuites name="mlops check" tests="${total}" failures="${failures}" time="${time(report.datasets.reduce((t, d) => t + d.durationMs, 0))}">`);
-  for (const d of report.datasets) {
-    const f = d.error ? 1 : d.results.filter((r) => !r.success).length;
-    out.push(`  <testsuite name="${xml(`dataset ${d.dataset}`)}" tests="${Math.max(1, d.results.length)}" failures="${f}" time="${time(d.durationMs)}">`);
-    if (d.error) {
-      out.push(`    <testcase classname="${xml(`mlops.data.${d.dataset}`)}" name="read ${xml(d.path)}">`);
-      out.push(`      <failure message="${xml(d.error)}"/>`);
-      out.push('    </testcase>');
-    }
-    for (const r of d.results) {
-      const name = `${describe(r)}${r.column ? ` [${r.column}]` : ''}`;
-      out.push(`    <testcase classname="${xml(`mlops.data.${d.dataset}`)}" name="${xml(name)}">`);
-      if (!r.success) {
-        const sample = r.sample.map((s) => `row ${s.row}: ${s.value}`).join('\n');
-        out.push(`      <failure message="${xml(r.observed)}">${xml(`${r.observed}${sample ? `\n${sample}` : ''}`)}</failure>`);
-      }
-      out.push('    </testcase>');
-    }
-    out.push('  </testsuite>');
-  }
-  out.push('</testsuites>');
-  return out.join('\n') + '\n';
-}

@@ -9,12 +9,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlopsError } from '../../protocol/errors';
 import type { ModelVersion } from '../../protocol/registry';
+import { workspaceArtifacts } from '../artifacts';
 import { ObjectCache } from '../pipelines/cache';
 
 export async function materialiseArtifact(workspace: string, deploymentDir: string, v: ModelVersion): Promise<string> {
   const cache = new ObjectCache(workspace);
   if (!cache.has(v.artifact.hash)) {
-    throw new MlopsError('CONFLICT', `${v.model} v${v.version}: its artifact ${v.artifact.path} (sha256 ${v.artifact.hash.slice(0, 12)}) is no longer in the cache (.mlops/cache); register the model again from a run`);
+    // In team mode the version may have been registered elsewhere: fetch it from the shared
+    // artifact store (MLOPS_ARTIFACTS_URL); without one, ensureLocal says so.
+    try {
+      await workspaceArtifacts({ dir: path.join(workspace, '.mlops'), workspace }).ensureLocal(v.artifact);
+    } catch (err) {
+      throw new MlopsError('CONFLICT', `${v.model} v${v.version}: its artifact ${v.artifact.path} (sha256 ${v.artifact.hash.slice(0, 12)}) is not in the cache (.mlops/cache): ${(err as Error).message}; register the model again from a run`);
+    }
   }
   const target = path.join(deploymentDir, 'versions', v.artifact.hash.slice(0, 16), path.basename(v.artifact.path));
   if (fs.existsSync(target)) return target;

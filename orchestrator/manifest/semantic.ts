@@ -4,6 +4,7 @@ import { findInterpolations, resolveInterpolation, type InterpolationRef, type I
 import { isObj, normalizePath, outPaths, section, stringList, type Obj } from './manifest-view';
 import type { ParsedManifest, Span, ValuePath } from './parsed-manifest';
 import { didYouMean, listNames, suggest } from './suggest';
+import { checkAlertRules } from '../monitoring/manifest-check';
 
 export interface SemanticOptions {
   /** Whether a path (relative to the manifest folder) exists on disk; omit to skip the check. */
@@ -130,6 +131,7 @@ function modelNameOf(ref: string): string {
 export function checkDeployments(parsed: ParsedManifest, root: unknown, models: Obj, out: ManifestDiagnostic[]): void {
   const known = Object.keys(models);
   for (const [name, dep] of Object.entries(section(root, 'deployments'))) {
+    if (isObj(dep)) checkAlertRules(parsed, name, dep, out);
     if (!isObj(dep) || typeof dep.model !== 'string') continue;
     const isUri = dep.model.startsWith('models:/');
     const model = modelNameOf(dep.model);

@@ -20,17 +20,19 @@ export interface GateInput {
   gates: readonly Gate[];
   holder: HolderLookup;
   approvalsRequired: number;
+  /** A candidate that is not a registered version yet (`mlops gate --run`): the report names it. */
+  runId?: string;
 }
 
 export function evaluateGates(input: GateInput): GateReport {
   const checks = input.gates.flatMap((g) => checkGate(g, input));
-  return { model: input.model, version: input.version, alias: input.alias, passed: checks.every((c) => c.passed), checks, approvalsRequired: input.approvalsRequired };
+  return { model: input.model, version: input.version, alias: input.alias, passed: checks.every((c) => c.passed), checks, approvalsRequired: input.approvalsRequired, ...(input.runId ? { runId: input.runId } : {}) };
 }
 
 function checkGate(g: Gate, input: GateInput): GateCheck[] {
   const raw = input.metrics[g.metric];
   const value = typeof raw === 'number' && !Number.isNaN(raw) ? raw : undefined;
-  const missing = (condition: string): GateCheck => ({ metric: g.metric, condition, passed: false, note: `version ${input.version} has no metric "${g.metric}"` });
+  const missing = (condition: string): GateCheck => ({ metric: g.metric, condition, passed: false, note: `${input.runId ? `run ${input.runId.slice(0, 8)}` : `version ${input.version}`} has no metric "${g.metric}"` });
   const out: GateCheck[] = [];
   if (g.min !== undefined) {
     const condition = `>= ${g.min}`;

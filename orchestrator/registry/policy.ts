@@ -18,6 +18,8 @@ export interface ModelPolicy {
   gates: Gate[];
   /** Alias → approvals needed (only aliases with at least one). */
   approvals: Record<string, number>;
+  /** Aliases only a `ci` token may move (`ci_only_aliases`). */
+  ciOnly?: string[];
   /** sha256 of mlops.yaml, when there is one. */
   manifestHash?: string;
 }
@@ -35,5 +37,5 @@ export function modelPolicy(workspace: string, model: string): ModelPolicy {
   }
   const spec = loaded.manifest.models?.[model];
   const approvals = Object.fromEntries(Object.entries(spec?.approvals ?? {}).filter(([, n]) => n > 0));
-  return { ...(spec ? { spec } : {}), gates: spec?.gates ?? [], approvals, manifestHash: loaded.hash };
+  return { ...(spec ? { spec } : {}), gates: spec?.gates ?? [], approvals, ...(spec?.ci_only_aliases?.length ? { ciOnly: [...spec.ci_only_aliases] } : {}), manifestHash: loaded.hash };
 }

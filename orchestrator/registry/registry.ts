@@ -6,6 +6,7 @@
  * entry in that same transaction.
  */
 import { createHash } from 'node:crypto';
+import * as path from 'node:path';
 import { MlopsError } from '../../protocol/errors';
 import type {
   AliasEvent,
@@ -22,6 +23,8 @@ import type {
   Role,
   TokenInfo,
 } from '../../protocol/registry';
+import type { ModelArtifacts } from '../artifacts/model-artifacts';
+import { workspaceArtifacts } from '../artifacts/open-artifacts';
 import { ObjectCache } from '../pipelines/cache';
 import type { Store } from '../store/store';
 import { planRollback } from './alias-history';
@@ -32,6 +35,7 @@ import { modelPolicy, type ModelPolicy } from './policy';
 import * as promotions from './promotions';
 import { checkName, parseModelRef, type ModelRef } from './refs';
 import type { RegistryStore, RegistryTx } from './registry-store';
+import { approvedForCi, requireCiForMove, requireProtectedMove } from './ci-only';
 import { requireRole } from './roles';
 import * as tokens from './tokens';
 import { prepareVersion, type RegisterRequest } from './register';
@@ -45,6 +49,8 @@ export interface RegistryDeps {
   /** Absolute workspace folder (mlops.yaml, the content-addressed cache). */
   workspace: string;
   now?: () => number;
+  /** Where registered artifacts are uploaded and fetched from; default: the workspace's configured store (see orchestrator/artifacts). */
+  artifacts?: ModelArtifacts;
 }
 
 /** How promotions.ts and friends see the registry's internals. */
@@ -53,8 +59,8 @@ export interface RegistryCore {
   readonly workspace: string;
   now(): number;
   policy(model: string): ModelPolicy;
-  gateReport(tx: RegistryTx, model: string, version: ModelVersion, alias: string, policy: ModelPolicy): GateReport;
-  moveAlias(tx: RegistryTx, caller: Caller, e: { model: string; alias: string; version: number | undefined; action: AliasEvent['action']; requestId?: number; audit: AuditAction; extra?: Record<string, unknown> }): AliasEvent;
+  gateReport(tx: RegistryTx, model: string, version: ModelVersion, alias: string, policy: ModelPolicy): Promise<GateReport>;
+  moveAlias(tx: RegistryTx, caller: Caller, e: { model: string; alias: string; version: number | undefined; action: AliasEvent['action']; requestId?: number; audit: AuditAction; extra?: Record<string, unknown> }): Promise<AliasEvent>;
 }
 
 export class ModelRegistry implements RegistryCore {
@@ -63,8 +69,10 @@ export class ModelRegistry implements RegistryCore {
   private readonly runs: Store;
   private readonly cache: ObjectCache;
   private readonly clock: () => number;
+  private modelArtifacts: ModelArtifacts | undefined;
 
   constructor(deps: RegistryDeps) {
+    this.modelArtifacts = deps.artifacts;
     this.store = deps.store;
     this.runs = deps.runs;
     this.workspace = deps.workspace;
@@ -83,7 +91,7 @@ export class ModelRegistry implements RegistryCore {
   // ---- reading
 
   async listModels(): Promise<RegisteredModel[]> {
-    const { models, pending } = await this.store.read((tx) => ({ models: tx.models(), pending: tx.requests({ status: 'pending' }) }));
+    const { models, pending } = await this.store.read(async (tx) => ({ models: await tx.models(), pending: await tx.requests({ status: 'pending' }) }));
     return models.map((m) => ({
       name: m.name,
       ...(m.description !== undefined ? { description: m.description } : {}),
@@ -104,8 +112,8 @@ export class ModelRegistry implements RegistryCore {
   }
 
   async listVersions(name: string): Promise<ModelVersion[]> {
-    return this.store.read((tx) => {
-      if (!tx.model(name)) throw modelNotFound(name);
+    return this.store.read(async (tx) => {
+      if (!(await tx.model(name))) throw modelNotFound(name);
       return tx.versions(name);
     });
   }
@@ -113,14 +121,14 @@ export class ModelRegistry implements RegistryCore {
   /** Resolves `models:/NAME@ALIAS`, `models:/NAME/3`, `NAME@ALIAS`, `NAME/3` or `NAME` (latest). */
   async resolve(ref: string | ModelRef): Promise<ModelVersion> {
     const r = typeof ref === 'string' ? parseModelRef(ref) : ref;
-    return this.store.read((tx) => withoutCard(this.resolveIn(tx, r)));
+    return this.store.read(async (tx) => withoutCard(await this.resolveIn(tx, r)));
   }
 
   async getVersion(ref: string | ModelRef): Promise<ModelVersionDetail> {
     const r = typeof ref === 'string' ? parseModelRef(ref) : ref;
-    return this.store.read((tx) => {
-      const v = this.resolveIn(tx, r);
-      return { ...v, requests: tx.requests({ model: v.model, version: v.version }) };
+    return this.store.read(async (tx) => {
+      const v = await this.resolveIn(tx, r);
+      return { ...v, requests: await tx.requests({ model: v.model, version: v.version }) };
     });
   }
 
@@ -128,14 +136,15 @@ export class ModelRegistry implements RegistryCore {
   async checkGates(model: string, version: number, alias: string): Promise<GateReport> {
     checkName(alias, 'alias');
     const policy = this.policy(model);
-    return this.store.read((tx) => this.gateReport(tx, model, this.versionIn(tx, model, version), alias, policy));
+    return this.store.read(async (tx) => this.gateReport(tx, model, await this.versionIn(tx, model, version), alias, policy));
   }
 
   /** Alias moves, newest first (one alias, or all of the model's). */
   async history(model: string, alias?: string): Promise<AliasEvent[]> {
-    return this.store.read((tx) => {
-      if (!tx.model(model) && tx.aliasEvents(model, alias).length === 0) throw modelNotFound(model);
-      return tx.aliasEvents(model, alias).reverse();
+    return this.store.read(async (tx) => {
+      const events = await tx.aliasEvents(model, alias);
+      if (events.length === 0 && !(await tx.model(model))) throw modelNotFound(model);
+      return events.reverse();
     });
   }
 
@@ -144,22 +153,24 @@ export class ModelRegistry implements RegistryCore {
   async register(caller: Caller, req: RegisterRequest): Promise<ModelVersion> {
     requireRole(caller, 'editor', 'registering a model');
     const p = await prepareVersion({ runs: this.runs, cache: this.cache, workspace: this.workspace, policy: (m) => this.policy(m) }, req);
+    // Uploaded before the version exists: a version others can see always has its artifact in the shared store.
+    await this.artifacts().publish(p.fields.artifact);
     const at = this.now();
-    return this.store.write((tx) => {
-      const version = tx.reserveVersion(p.model, p.policy?.spec?.description, at);
+    return this.store.write(async (tx) => {
+      const version = await tx.reserveVersion(p.model, p.policy?.spec?.description, at);
       const v: ModelVersion = { ...p.fields, version, createdAt: at, createdBy: caller.name, aliases: [] };
-      tx.insertVersion(v, generateCard(v, { gates: p.policy?.gates, approvals: p.policy?.approvals }));
-      tx.appendAudit({ actor: caller.name, action: 'model.register', target: `${p.model}/${version}`, after: { runId: v.runId, artifact: v.artifact, metrics: v.metrics } }, at);
+      await tx.insertVersion(v, generateCard(v, { gates: p.policy?.gates, approvals: p.policy?.approvals }));
+      await tx.appendAudit({ actor: caller.name, action: 'model.register', target: `${p.model}/${version}`, after: { runId: v.runId, artifact: v.artifact, metrics: v.metrics } }, at);
       return v;
     });
   }
 
   async setCard(caller: Caller, model: string, version: number, card: string): Promise<void> {
     requireRole(caller, 'editor', 'editing a model card');
-    await this.store.write((tx) => {
-      const v = this.versionIn(tx, model, version);
-      tx.setCard(model, version, card);
-      tx.appendAudit({ actor: caller.name, action: 'model.update', target: `${model}/${version}`, before: { card: digest(v.card) }, after: { card: digest(card) } }, this.now());
+    await this.store.write(async (tx) => {
+      const v = await this.versionIn(tx, model, version);
+      await tx.setCard(model, version, card);
+      await tx.appendAudit({ actor: caller.name, action: 'model.update', target: `${model}/${version}`, before: { card: digest(v.card) }, after: { card: digest(card) } }, this.now());
     });
   }
 
@@ -170,14 +181,17 @@ export class ModelRegistry implements RegistryCore {
     requireRole(caller, 'editor', 'setting an alias');
     checkName(alias, 'alias');
     const policy = this.policy(model);
-    return this.store.write((tx) => {
-      const v = this.versionIn(tx, model, version);
-      const gates = this.gateReport(tx, model, v, alias, policy);
-      if (tx.aliases(model)[alias] === version) return { gates };
+    requireCiForMove(caller, model, alias, policy);
+    return this.store.write(async (tx) => {
+      const v = await this.versionIn(tx, model, version);
+      const gates = await this.gateReport(tx, model, v, alias, policy);
+      if ((await tx.aliases(model))[alias] === version) return { gates };
       if (!gates.passed) throw gateError(gates);
       const need = policy.approvals[alias];
+      const approved = need ? await approvedForCi(tx, caller, policy, model, alias, version) : undefined;
+      if (approved) return { event: await this.moveAlias(tx, caller, { model, alias, version, action: 'promote', requestId: approved.id, audit: 'alias.promote', extra: { request: approved.id, requestedBy: approved.requestedBy, approvedBy: approved.approvals.map((a) => a.actor), gates: gatesSummary(gates) } }), gates };
       if (need) {
-        const pending = tx.requests({ model, alias, version, status: 'pending' })[0];
+        const pending = (await tx.requests({ model, alias, version, status: 'pending' }))[0];
         throw new MlopsError(
           'FORBIDDEN',
           `${model}@${alias} is protected: it moves only after ${need} approval${need === 1 ? '' : 's'} from someone other than the requester, ` +
@@ -187,7 +201,7 @@ export class ModelRegistry implements RegistryCore {
           { approvalsRequired: need, approvals: pending?.approvals.length ?? 0, gates },
         );
       }
-      const event = this.moveAlias(tx, caller, { model, alias, version, action: 'set', audit: 'alias.set', extra: { gates: gatesSummary(gates) } });
+      const event = await this.moveAlias(tx, caller, { model, alias, version, action: 'set', audit: 'alias.set', extra: { gates: gatesSummary(gates) } });
       return { event, gates };
     });
   }
@@ -195,10 +209,10 @@ export class ModelRegistry implements RegistryCore {
   async unsetAlias(caller: Caller, model: string, alias: string): Promise<AliasEvent> {
     requireRole(caller, 'editor', 'removing an alias');
     const policy = this.policy(model);
-    if (policy.approvals[alias]) requireRole(caller, 'approver', `removing the protected alias @${alias}`);
-    return this.store.write((tx) => {
-      if (!tx.model(model)) throw modelNotFound(model);
-      if (tx.aliases(model)[alias] === undefined) throw new MlopsError('NOT_FOUND', `${model} has no alias @${alias}`);
+    requireProtectedMove(caller, model, alias, policy, `removing the protected alias @${alias}`);
+    return this.store.write(async (tx) => {
+      if (!(await tx.model(model))) throw modelNotFound(model);
+      if ((await tx.aliases(model))[alias] === undefined) throw new MlopsError('NOT_FOUND', `${model} has no alias @${alias}`);
       return this.moveAlias(tx, caller, { model, alias, version: undefined, action: 'unset', audit: 'alias.unset' });
     });
   }
@@ -211,38 +225,42 @@ export class ModelRegistry implements RegistryCore {
   async rollback(caller: Caller, model: string, alias: string): Promise<AliasEvent> {
     requireRole(caller, 'editor', 'rolling back an alias');
     const policy = this.policy(model);
-    if (policy.approvals[alias]) requireRole(caller, 'approver', `rolling back the protected alias @${alias}`);
-    return this.store.write((tx) => {
-      if (!tx.model(model)) throw modelNotFound(model);
-      const plan = planRollback(tx.aliasEvents(model, alias), (v) => tx.version(model, v) !== undefined);
+    requireProtectedMove(caller, model, alias, policy, `rolling back the protected alias @${alias}`);
+    return this.store.write(async (tx) => {
+      if (!(await tx.model(model))) throw modelNotFound(model);
+      const present = new Set((await tx.versions(model)).map((v) => v.version));
+      const plan = planRollback(await tx.aliasEvents(model, alias), (v) => present.has(v));
       if (!plan.ok) throw new MlopsError('CONFLICT', `${model}@${alias} cannot be rolled back: ${plan.reason}`);
       return this.moveAlias(tx, caller, { model, alias, version: plan.to, action: 'rollback', audit: 'alias.rollback' });
     });
   }
 
-  moveAlias(tx: RegistryTx, caller: Caller, e: Parameters<RegistryCore['moveAlias']>[2]): AliasEvent {
+  async moveAlias(tx: RegistryTx, caller: Caller, e: Parameters<RegistryCore['moveAlias']>[2]): Promise<AliasEvent> {
     const at = this.now();
-    const previous = tx.aliases(e.model)[e.alias];
-    tx.putAlias(e.model, e.alias, e.version, at);
-    const event = tx.addAliasEvent({
+    const previous = (await tx.aliases(e.model))[e.alias];
+    await tx.putAlias(e.model, e.alias, e.version, at);
+    const event = await tx.addAliasEvent({
       model: e.model, alias: e.alias, action: e.action, actor: caller.name, at,
       ...(e.version !== undefined ? { version: e.version } : {}),
       ...(previous !== undefined ? { previous } : {}),
       ...(e.requestId !== undefined ? { requestId: e.requestId } : {}),
     });
-    tx.appendAudit({ actor: caller.name, action: e.audit, target: `${e.model}@${e.alias}`, before: { version: previous ?? null }, after: { version: e.version ?? null, ...(e.extra ?? {}) } }, at);
+    await tx.appendAudit({ actor: caller.name, action: e.audit, target: `${e.model}@${e.alias}`, before: { version: previous ?? null }, after: { version: e.version ?? null, ...(e.extra ?? {}) } }, at);
     return event;
   }
 
-  gateReport(tx: RegistryTx, model: string, version: ModelVersion, alias: string, policy: ModelPolicy): GateReport {
-    const aliases = tx.aliases(model);
+  async gateReport(tx: RegistryTx, model: string, version: ModelVersion, alias: string, policy: ModelPolicy): Promise<GateReport> {
+    const aliases = await tx.aliases(model);
+    // evaluateGates is pure and synchronous: load the holders of the aliases its gates refer to first.
+    const holders = new Map<string, { version: number; metrics: Record<string, number> }>();
+    for (const a of new Set(policy.gates.flatMap((g) => (g.relative_to === undefined ? [] : [g.relative_to])))) {
+      const held = aliases[a];
+      const hv = held === undefined ? undefined : await tx.version(model, held);
+      if (hv) holders.set(a, { version: hv.version, metrics: hv.metrics });
+    }
     return evaluateGates({
       model, version: version.version, alias, metrics: version.metrics, gates: policy.gates, approvalsRequired: policy.approvals[alias] ?? 0,
-      holder: (a) => {
-        const held = aliases[a];
-        const hv = held === undefined ? undefined : tx.version(model, held);
-        return hv ? { version: hv.version, metrics: hv.metrics } : undefined;
-      },
+      holder: (a) => holders.get(a),
     });
   }
 
@@ -250,25 +268,25 @@ export class ModelRegistry implements RegistryCore {
 
   async deleteVersion(caller: Caller, model: string, version: number): Promise<void> {
     requireRole(caller, 'admin', 'deleting a model version');
-    await this.store.write((tx) => {
-      const v = this.versionIn(tx, model, version);
+    await this.store.write(async (tx) => {
+      const v = await this.versionIn(tx, model, version);
       if (v.aliases.length) throw new MlopsError('CONFLICT', `${model} v${version} holds ${v.aliases.map((a) => `@${a}`).join(', ')}; move or remove ${v.aliases.length === 1 ? 'that alias' : 'those aliases'} first`);
       const at = this.now();
-      for (const r of tx.requests({ model, version, status: 'pending' })) tx.setRequestStatus(r.id, 'cancelled', at);
-      tx.deleteVersion(model, version);
-      tx.appendAudit({ actor: caller.name, action: 'version.delete', target: `${model}/${version}`, before: { runId: v.runId, artifact: v.artifact } }, at);
+      for (const r of await tx.requests({ model, version, status: 'pending' })) await tx.setRequestStatus(r.id, 'cancelled', at);
+      await tx.deleteVersion(model, version);
+      await tx.appendAudit({ actor: caller.name, action: 'version.delete', target: `${model}/${version}`, before: { runId: v.runId, artifact: v.artifact } }, at);
     });
   }
 
   async deleteModel(caller: Caller, model: string): Promise<void> {
     requireRole(caller, 'admin', 'deleting a model');
-    await this.store.write((tx) => {
-      const m = tx.model(model);
+    await this.store.write(async (tx) => {
+      const m = await tx.model(model);
       if (!m) throw modelNotFound(model);
       const aliases = Object.keys(m.aliases);
       if (aliases.length) throw new MlopsError('CONFLICT', `${model} still has ${aliases.map((a) => `@${a}`).join(', ')}; remove ${aliases.length === 1 ? 'that alias' : 'those aliases'} first`);
-      tx.deleteModel(model);
-      tx.appendAudit({ actor: caller.name, action: 'model.delete', target: model, before: { versions: m.versionCount, latestVersion: m.latestVersion ?? null } }, this.now());
+      await tx.deleteModel(model);
+      await tx.appendAudit({ actor: caller.name, action: 'model.delete', target: model, before: { versions: m.versionCount, latestVersion: m.latestVersion ?? null } }, this.now());
     });
   }
 
@@ -324,7 +342,21 @@ export class ModelRegistry implements RegistryCore {
     return this.store.write((tx) => tx.appendAudit({ actor: caller.name, action, target, before, after }, this.now()));
   }
 
+  /**
+   * Makes sure a version's artifact is in the local cache, fetching it from the artifact store
+   * when it was registered elsewhere (for deployments and downloads).
+   */
+  async ensureArtifact(ref: string | ModelRef): Promise<{ version: ModelVersion; source: 'cache' | 'downloaded' }> {
+    const version = await this.resolve(ref);
+    return { version, source: await this.artifacts().ensureLocal(version.artifact) };
+  }
+
   // ---- internals
+
+  private artifacts(): ModelArtifacts {
+    this.modelArtifacts ??= workspaceArtifacts({ dir: path.join(this.workspace, '.mlops'), workspace: this.workspace });
+    return this.modelArtifacts;
+  }
 
   /** Rules for display: a broken manifest must not break listings. */
   private lenientPolicy(model: string): ModelPolicy {
@@ -335,8 +367,8 @@ export class ModelRegistry implements RegistryCore {
     }
   }
 
-  private resolveIn(tx: RegistryTx, r: ModelRef): ModelVersion & { card: string } {
-    const m = tx.model(r.model);
+  private async resolveIn(tx: RegistryTx, r: ModelRef): Promise<ModelVersion & { card: string }> {
+    const m = await tx.model(r.model);
     if (!m) throw modelNotFound(r.model);
     let version: number | undefined;
     if ('alias' in r) {
@@ -353,10 +385,10 @@ export class ModelRegistry implements RegistryCore {
     return this.versionIn(tx, r.model, version);
   }
 
-  private versionIn(tx: RegistryTx, model: string, version: number): ModelVersion & { card: string } {
-    const v = tx.version(model, version);
+  private async versionIn(tx: RegistryTx, model: string, version: number): Promise<ModelVersion & { card: string }> {
+    const v = await tx.version(model, version);
     if (v) return v;
-    if (!tx.model(model)) throw modelNotFound(model);
+    if (!(await tx.model(model))) throw modelNotFound(model);
     throw new MlopsError('NOT_FOUND', `${model} has no version ${version}`);
   }
 }

@@ -1,8 +1,9 @@
 /**
  * Roles of named tokens and what they may do. Each role includes the ones below it:
  * viewer (read) < editor (run, register, set unprotected aliases, request promotions)
- * < approver (approve or reject promotions, move protected aliases back) < admin (tokens,
- * deletes). The workspace token (`.mlops/token`) is the owner: `local`, admin.
+ * < ci (an editor for CI jobs; the only role that moves a model's `ci_only_aliases`, see
+ * ci-only.ts) < approver (approve or reject promotions, move protected aliases back) < admin
+ * (tokens, deletes). The workspace token (`.mlops/token`) is the owner: `local`, admin.
  */
 import { MlopsError } from '../../protocol/errors';
 import { ROLES, type Caller, type Role } from '../../protocol/registry';

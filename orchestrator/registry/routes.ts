@@ -5,7 +5,7 @@
  * request). The caller is the token's identity, never a field of the body.
  */
 import { MlopsError } from '../../protocol/errors';
-import type { RegistryApi, RequestRef, RequestStatus } from '../../protocol/registry';
+import { ROLES, type RegistryApi, type RequestRef, type RequestStatus } from '../../protocol/registry';
 import type { HttpRoute } from '../daemon/routes';
 import * as v from '../tracking/validate';
 import { parseVersion } from './refs';
@@ -216,7 +216,7 @@ export function registryRoutes(registry: () => ModelRegistry | undefined): HttpR
       async handle(body, _q, caller): Res<'POST /api/tokens/create'> {
         const b = v.object(body, 'body');
         const role = v.string(b.role, 'role', 20);
-        if (!isRole(role)) throw v.bad('role', 'must be viewer, editor, approver or admin');
+        if (!isRole(role)) throw v.bad('role', `must be one of ${ROLES.join(', ')}`);
         return reg().createToken(caller, v.string(b.name, 'name', 128), role);
       },
     },

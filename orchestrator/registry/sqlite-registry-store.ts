@@ -1,7 +1,8 @@
 /**
  * The registry's tables in the workspace's `.mlops/store.db`, through their own libsql
- * connection (the run store keeps its own; both are WAL readers/writers of one file, and every
- * write transaction here is synchronous, so the two never wait on each other in one process).
+ * connection (the run store keeps its own; both are WAL readers/writers of one file). The
+ * registry's transactions are async, so both connections queue their writes in one per-file
+ * lock (orchestrator/store/sqlite-lock.ts) rather than meet SQLite's lock inside one process.
  * The schema comes from the shared migration list (orchestrator/store/migrations.ts), applied
  * by opening the run store first when the file is older.
  *
@@ -16,6 +17,7 @@ import type { AliasEvent, ModelVersion, PromotionRequest, RequestStatus } from '
 import { writeJsonAtomic } from '../daemon/daemon-info';
 import { ensureToken, readToken } from '../daemon/token';
 import { MIGRATIONS } from '../store/migrations';
+import { sqliteFileLock, type AsyncMutex } from '../store/sqlite-lock';
 import { openSqliteStore } from '../store/sqlite-store';
 import { anchorFor, chainEntry, type AuditAnchor, type StoredAuditEntry } from './audit-chain';
 import type { AuditInput, ModelRecord, RegistryStore, RegistryTx, RequestFilter } from './registry-store';
@@ -63,8 +65,15 @@ export class SqliteRegistryStore implements RegistryStore {
   /** The anchor to write when the current transaction commits. */
   private pendingAnchor: AuditAnchor | undefined;
   private readonly tx: RegistryTx;
+  /**
+   * Transactions are async (the interface serves PostgreSQL too) but this connection runs one
+   * at a time: the queue keeps two callers from interleaving on it, and is the same queue the
+   * run store's writes to this file wait in (see sqlite-lock.ts).
+   */
+  private readonly lock: AsyncMutex;
 
   constructor(readonly files: RegistryFiles) {
+    this.lock = sqliteFileLock(files.db);
     this.db = new Database(files.db);
     try {
       this.db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
@@ -75,45 +84,49 @@ export class SqliteRegistryStore implements RegistryStore {
       this.db.close();
       throw e;
     }
-    this.tx = this.makeTx();
+    this.tx = asyncTx(this.makeTx());
   }
 
-  async read<T>(fn: (tx: RegistryTx) => T): Promise<T> {
-    if (this.db.inTransaction) return fn(this.tx);
-    this.db.exec('BEGIN');
-    try {
-      return fn(this.tx);
-    } finally {
-      if (this.db.inTransaction) this.db.exec('COMMIT');
-    }
-  }
-
-  async write<T>(fn: (tx: RegistryTx) => T): Promise<T> {
-    if (this.db.inTransaction) return fn(this.tx);
-    this.db.exec('BEGIN IMMEDIATE');
-    this.pendingAnchor = undefined;
-    let anchored: { previous: string | undefined } | undefined;
-    try {
-      const result = fn(this.tx);
-      if (this.pendingAnchor) {
-        // Anchored before the commit: a crash in between leaves the head one entry ahead,
-        // which verify reports, rather than an entry nobody anchored.
-        anchored = { previous: readText(this.files.auditHead) };
-        writeJsonAtomic(this.files.auditHead, this.pendingAnchor);
+  async read<T>(fn: (tx: RegistryTx) => T | Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      if (this.db.inTransaction) return fn(this.tx);
+      this.db.exec('BEGIN');
+      try {
+        return await fn(this.tx);
+      } finally {
+        if (this.db.inTransaction) this.db.exec('COMMIT');
       }
-      this.db.exec('COMMIT');
-      return result;
-    } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      if (anchored?.previous === undefined && anchored) fs.rmSync(this.files.auditHead, { force: true });
-      else if (anchored?.previous !== undefined) fs.writeFileSync(this.files.auditHead, anchored.previous);
-      throw err;
-    } finally {
-      this.pendingAnchor = undefined;
-    }
+    });
   }
 
-  auditSecrets(): { key: string | undefined; anchor: AuditAnchor | undefined } {
+  async write<T>(fn: (tx: RegistryTx) => T | Promise<T>): Promise<T> {
+    return this.lock.run(async () => {
+      if (this.db.inTransaction) return fn(this.tx);
+      this.db.exec('BEGIN IMMEDIATE');
+      this.pendingAnchor = undefined;
+      let anchored: { previous: string | undefined } | undefined;
+      try {
+        const result = await fn(this.tx);
+        if (this.pendingAnchor) {
+          // Anchored before the commit: a crash in between leaves the head one entry ahead,
+          // which verify reports, rather than an entry nobody anchored.
+          anchored = { previous: readText(this.files.auditHead) };
+          writeJsonAtomic(this.files.auditHead, this.pendingAnchor);
+        }
+        this.db.exec('COMMIT');
+        return result;
+      } catch (err) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        if (anchored?.previous === undefined && anchored) fs.rmSync(this.files.auditHead, { force: true });
+        else if (anchored?.previous !== undefined) fs.writeFileSync(this.files.auditHead, anchored.previous);
+        throw err;
+      } finally {
+        this.pendingAnchor = undefined;
+      }
+    });
+  }
+
+  async auditSecrets(): Promise<{ key: string | undefined; anchor: AuditAnchor | undefined }> {
     const key = readToken(this.files.auditKey);
     let anchor: AuditAnchor | undefined;
     try {
@@ -141,7 +154,8 @@ export class SqliteRegistryStore implements RegistryStore {
     return this.key;
   }
 
-  private makeTx(): RegistryTx {
+  /** The tables through this connection, synchronously (libsql); `asyncTx` gives it the interface's shape. */
+  private makeTx(): SyncTx {
     const q = (sql: string) => this.q(sql);
     const aliasesOf = (model: string): Record<string, number> =>
       Object.fromEntries((q('SELECT alias, version FROM model_aliases WHERE model = ? ORDER BY alias').all([model]) as { alias: string; version: number }[]).map((r) => [r.alias, r.version]));
@@ -321,6 +335,23 @@ export class SqliteRegistryStore implements RegistryStore {
       auditChain: () => (q('SELECT seq, at, actor, action, target, before, after, prev_hash, hash, mac FROM audit_log ORDER BY seq').all([]) as AuditRow[]).map(storedEntry),
     };
   }
+}
+
+type SyncTx = { [K in keyof RegistryTx]: (...args: Parameters<RegistryTx[K]>) => Awaited<ReturnType<RegistryTx[K]>> };
+
+/** Wraps each synchronous method so it returns a promise, as RegistryTx declares. */
+function asyncTx(sync: SyncTx): RegistryTx {
+  const wrapped: Record<string, (...args: unknown[]) => Promise<unknown>> = {};
+  for (const [name, fn] of Object.entries(sync) as [string, (...args: unknown[]) => unknown][]) {
+    wrapped[name] = (...args) => {
+      try {
+        return Promise.resolve(fn(...args));
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
+  }
+  return wrapped as unknown as RegistryTx;
 }
 
 function readText(file: string): string | undefined {

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { MlopsError } from '../../protocol/errors';
-import type { Caller, Role, TokenInfo } from '../../protocol/registry';
+import { ROLES, type Caller, type Role, type TokenInfo } from '../../protocol/registry';
 import { checkName } from './refs';
 import type { RegistryCore } from './registry';
 import { isRole, OWNER, requireRole } from './roles';
@@ -25,28 +25,29 @@ export async function createToken(core: RegistryCore, caller: Caller, rawName: s
   requireRole(caller, 'admin', 'creating tokens');
   const name = checkName(rawName, 'token name');
   if (name.toLowerCase() === OWNER.name) throw new MlopsError('BAD_REQUEST', `"${name}" is reserved for the workspace token`);
-  if (!isRole(role)) throw new MlopsError('BAD_REQUEST', `"${role}" is not a role: use viewer, editor, approver or admin`);
+  if (!isRole(role)) throw new MlopsError('BAD_REQUEST', `"${role}" is not a role: use ${ROLES.join(', ')}`);
   const token = `${TOKEN_PREFIX}${randomBytes(24).toString('hex')}`;
   const at = core.now();
   const info: TokenInfo = { name, role, createdAt: at, createdBy: caller.name };
-  await core.store.write((tx) => {
-    if (tx.token(name)) throw new MlopsError('CONFLICT', `a token named "${name}" exists already${tx.token(name)!.revokedAt ? ' (revoked)' : ''}; pick another name`);
-    tx.insertToken(info, hashToken(token));
-    tx.appendAudit({ actor: caller.name, action: 'token.create', target: `token:${name}`, after: { role } }, at);
+  await core.store.write(async (tx) => {
+    const existing = await tx.token(name);
+    if (existing) throw new MlopsError('CONFLICT', `a token named "${name}" exists already${existing.revokedAt ? ' (revoked)' : ''}; pick another name`);
+    await tx.insertToken(info, hashToken(token));
+    await tx.appendAudit({ actor: caller.name, action: 'token.create', target: `token:${name}`, after: { role } }, at);
   });
   return { token, info };
 }
 
 export async function revokeToken(core: RegistryCore, caller: Caller, name: string): Promise<TokenInfo> {
   requireRole(caller, 'admin', 'revoking tokens');
-  return core.store.write((tx) => {
-    const t = tx.token(name);
+  return core.store.write(async (tx) => {
+    const t = await tx.token(name);
     if (!t) throw new MlopsError('NOT_FOUND', `no token named "${name}"`);
     if (t.revokedAt) throw new MlopsError('CONFLICT', `token "${name}" was revoked already`);
     const at = core.now();
-    tx.revokeToken(name, at);
-    tx.appendAudit({ actor: caller.name, action: 'token.revoke', target: `token:${name}`, before: { role: t.role } }, at);
-    return tx.token(name)!;
+    await tx.revokeToken(name, at);
+    await tx.appendAudit({ actor: caller.name, action: 'token.revoke', target: `token:${name}`, before: { role: t.role } }, at);
+    return (await tx.token(name))!;
   });
 }
 

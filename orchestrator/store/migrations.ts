@@ -210,4 +210,21 @@ export const MIGRATIONS: readonly string[] = [
     mac TEXT NOT NULL
   );
   `,
+  // 3: the ci role (tokens for CI jobs, the only ones that move ci_only_aliases). SQLite cannot
+  // change a CHECK in place, so api_tokens is rebuilt with its rows (nothing references it).
+  `
+  CREATE TABLE api_tokens_v3 (
+    name TEXT PRIMARY KEY NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'ci', 'approver', 'admin')),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at INTEGER NOT NULL,
+    created_by TEXT NOT NULL,
+    last_used_at INTEGER,
+    revoked_at INTEGER
+  ) WITHOUT ROWID;
+  INSERT INTO api_tokens_v3 (name, role, token_hash, created_at, created_by, last_used_at, revoked_at)
+    SELECT name, role, token_hash, created_at, created_by, last_used_at, revoked_at FROM api_tokens;
+  DROP TABLE api_tokens;
+  ALTER TABLE api_tokens_v3 RENAME TO api_tokens;
+  `,
 ];

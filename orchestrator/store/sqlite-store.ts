@@ -18,6 +18,7 @@ import Database from 'libsql';
 import { MlopsError } from '../../protocol/errors';
 import type { Artifact, Experiment, MetricPoint, RunDetail, RunSummary } from '../../protocol/types';
 import { MIGRATIONS } from './migrations';
+import { sqliteFileLock, type AsyncMutex } from './sqlite-lock';
 import * as rows from './sqlite-rows';
 import { prepareStatements, RUNS_FROM, whereClause, type Statements } from './sqlite-statements';
 import type { ExperimentRow, FileHashRow, KeyValueRow, MetricRow, RunRow, StepCacheRow } from './sqlite-rows';
@@ -39,8 +40,11 @@ export class SqliteStore implements Store {
   private readonly s: Statements;
   /** listRuns/countRuns SQL varies with the filters present; each shape (and rare maintenance SQL) is prepared once. */
   private readonly dynamic = new Map<string, Statement>();
+  /** Shared with the registry's connection to the same file: see sqlite-lock.ts. */
+  private readonly lock: AsyncMutex;
 
   constructor(readonly file: string) {
+    this.lock = sqliteFileLock(file);
     this.db = new Database(file);
     try {
       // busy_timeout first: switching to WAL and migrating take locks another process may hold.
@@ -80,7 +84,7 @@ export class SqliteStore implements Store {
 
   async createRun(run: NewRun): Promise<string> {
     const id = randomBytes(16).toString('hex');
-    this.write(() => {
+    await this.write(() => {
       if (run.parentId !== undefined && !this.s.runExists.get([run.parentId])) {
         throw new MlopsError('NOT_FOUND', `parent run ${run.parentId} not found`);
       }
@@ -97,7 +101,7 @@ export class SqliteStore implements Store {
   }
 
   async updateRun(id: string, patch: RunPatch): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       const { changes } = this.s.updateRun.run({
         id, name: patch.name ?? null, status: patch.status ?? null, ended_at: patch.endedAt ?? null,
         exit_code: patch.exitCode ?? null, message: patch.message ?? null,
@@ -151,21 +155,21 @@ export class SqliteStore implements Store {
   // ---- params, tags, metrics
 
   async logParams(runId: string, params: Record<string, string>): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       this.requireRun(runId);
       this.insertParams(runId, params);
     });
   }
 
   async setTags(runId: string, tags: Record<string, string>): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       this.requireRun(runId);
       this.upsertTags(runId, tags);
     });
   }
 
   async deleteTag(runId: string, key: string): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       this.requireRun(runId);
       this.s.deleteTag.run([runId, key]);
     });
@@ -176,7 +180,7 @@ export class SqliteStore implements Store {
   }
 
   async logBatch(runId: string, batch: RunBatch): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       this.requireRun(runId);
       this.insertParams(runId, batch.params ?? {});
       this.upsertTags(runId, batch.tags ?? {});
@@ -201,14 +205,14 @@ export class SqliteStore implements Store {
   // ---- artifacts, lineage
 
   async recordArtifacts(runId: string, artifacts: Artifact[]): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       this.requireRun(runId);
       for (const a of artifacts) this.s.upsertArtifact.run([runId, a.path, a.hash, a.size]);
     });
   }
 
   async recordDatasetHashes(runId: string, hashes: Record<string, string>): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       this.requireRun(runId);
       for (const [name, hash] of Object.entries(hashes)) this.s.upsertDatasetHash.run([runId, name, hash]);
     });
@@ -223,7 +227,7 @@ export class SqliteStore implements Store {
 
   async putStepCache(entry: Omit<StepCacheEntry, 'createdAt'>): Promise<void> {
     const outs = JSON.stringify(entry.outs.map(rows.toArtifact));
-    this.write(() => this.s.putStepCache.run([entry.stepName, entry.fingerprint, entry.runId, outs, Date.now()]));
+    await this.write(() => this.s.putStepCache.run([entry.stepName, entry.fingerprint, entry.runId, outs, Date.now()]));
   }
 
   async getFileHashes(paths: string[]): Promise<Map<string, FileHashEntry>> {
@@ -232,7 +236,7 @@ export class SqliteStore implements Store {
   }
 
   async putFileHashes(entries: FileHashEntry[]): Promise<void> {
-    this.write(() => {
+    await this.write(() => {
       for (const e of entries) this.s.putFileHash.run([e.path, e.size, e.mtimeMs, e.ctimeMs, e.ino, e.hash]);
     });
   }
@@ -272,7 +276,7 @@ export class SqliteStore implements Store {
       return found;
     };
     if (check(this.userVersion()) === known) return;
-    this.write(() => {
+    this.writeNow(() => {
       // Re-read under the write lock: another process may have migrated in the meantime.
       for (let v = check(this.userVersion()); v < known; v++) this.db.exec(MIGRATIONS[v]!);
       this.db.exec(`PRAGMA user_version = ${known}`); // transactional: rolls back with the scripts
@@ -283,7 +287,12 @@ export class SqliteStore implements Store {
     return (this.db.prepare('PRAGMA user_version').get([]) as { user_version: number }).user_version;
   }
 
-  private write<T>(fn: () => T): T {
+  /** A write transaction, queued behind the registry's (see sqlite-lock.ts); `fn` itself is synchronous. */
+  private write<T>(fn: () => T): Promise<T> {
+    return this.lock.run(() => this.writeNow(fn));
+  }
+
+  private writeNow<T>(fn: () => T): T {
     if (this.db.inTransaction) return fn();
     this.db.exec('BEGIN IMMEDIATE');
     try {

@@ -25,8 +25,8 @@ export function run(): Promise<void> {
   const only = process.env.MLOPS_HOST_SUITE; // e.g. "smoke" runs only smoke.test.js
   for (const f of fs.readdirSync(__dirname).sort()) {
     if (!f.endsWith('.test.js')) continue;
-    // smoke and untrusted run in their own host sessions (installed .vsix; Workspace Trust on)
-    if (only ? f !== `${only}.test.js` : f.startsWith('smoke') || f.startsWith('untrusted')) continue;
+    // smoke and untrusted run in their own host sessions (installed .vsix; Workspace Trust on), deployments and monitoring too (model servers, load)
+    if (only ? f !== `${only}.test.js` : f.startsWith('smoke') || f.startsWith('untrusted') || f.startsWith('deployments') || f.startsWith('monitoring')) continue;
     if (marker && f !== 'zz-reload.test.js') continue; // second phase: only the reload checks
     mocha.addFile(path.join(__dirname, f));
   }

@@ -6,7 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { Expectation } from '../../protocol/manifest';
-import { CsvParser, ExpectationSuite, checkDatasets, failureTable, formatFraction, junitXml, parseCsv, scanTable } from '../../orchestrator/data';
+import { CsvParser, ExpectationSuite, checkDatasets, failureTable, formatFraction, parseCsv, scanTable } from '../../orchestrator/data';
+import { junitXml as renderJUnit } from '../../orchestrator/cli/junit';
+import { checkSuites } from '../../orchestrator/cli/junit-reports';
 import { HashSet64, hashCells } from '../../orchestrator/data/hash-set';
 
 const scratch = mkdtempSync(join(tmpdir(), 'mlops-data-'));
@@ -141,7 +143,7 @@ describe('data files and reports', () => {
     assert.equal(table[0], 'dataset d (d.csv, 2 rows): 1 of 2 expectations failed');
     assert.match(table[1]!, /EXPECTATION\s+COLUMN\s+OBSERVED\s+SAMPLE/);
     assert.match(table[2]!, /at least 0\s+age\s+observed 0.5 \(1\/2\), 1 failing\s+row 2: -4/);
-    const xml = junitXml(report);
+    const xml = renderJUnit('mlops check', checkSuites(report));
     assert.match(xml, /<testsuites name="mlops check" tests="3" failures="2"/);
     assert.match(xml, /<failure message="observed 0.5 \(1\/2\), 1 failing">/);
     await assert.rejects(checkDatasets(scratch, manifest, ['dd']), /unknown dataset "dd"; did you mean "d"\?/);

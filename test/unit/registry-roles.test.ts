@@ -96,6 +96,11 @@ describe('endpoint × role matrix', () => {
     for (const p of ['/api/models/approve', '/api/models/reject']) assert.equal(role('POST', p), 'approver', p);
     for (const p of ['/api/tokens/create', '/api/tokens/revoke', '/api/models/delete', '/api/daemon/stop']) assert.equal(role('POST', p), 'admin', p);
     assert.ok(routes.filter((r) => r.method !== 'GET').every((r) => r.role !== 'viewer'), 'no change is open to viewers');
+    // ci is an editor for CI jobs: no endpoint is declared for it, so it reaches exactly the
+    // editor's; what only it may do (move ci_only_aliases) is checked per alias (ci-promotion test).
+    assert.ok(routes.every((r) => r.role !== 'ci'), 'no endpoint needs the ci role');
+    assert.deepEqual(routes.filter((r) => roleAllows('ci', r.role)).map((r) => `${r.method} ${r.path}`), routes.filter((r) => roleAllows('editor', r.role)).map((r) => `${r.method} ${r.path}`));
+    assert.ok(!roleAllows('ci', 'approver') && roleAllows('approver', 'ci'), 'ci neither approves nor manages tokens');
   });
 
   it('allows and denies each route for each role as declared', async () => {

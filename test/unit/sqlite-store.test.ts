@@ -8,7 +8,9 @@ import Database from 'libsql';
 import { MlopsError } from '../../protocol/errors';
 import type { MetricPoint } from '../../protocol/types';
 import { MIGRATIONS } from '../../orchestrator/store/migrations';
-import { openSqliteStore, type SqliteStore } from '../../orchestrator/store/sqlite-store';
+import { openSqliteStore } from '../../orchestrator/store/sqlite-store';
+import type { Store } from '../../orchestrator/store/store';
+import { forEachBackend } from './store-backends';
 
 const tempDirs: string[] = [];
 async function tempDir(): Promise<string> {
@@ -26,10 +28,17 @@ function isCode(code: MlopsError['code'], pattern?: RegExp) {
 
 const point = (key: string, value: number, step: number, timestamp = 1000 + step): MetricPoint => ({ key, value, step, timestamp });
 
-describe('SqliteStore', () => {
-  let store: SqliteStore;
+// The same tests for both backends: see store-backends.ts.
+forEachBackend('Store', (backend) => {
+  let store: Store;
+  /** A new, empty store of this backend. */
+  const freshStore = async (): Promise<Store> => {
+    const dir = join(await tempDir(), '.mlops');
+    await backend.prepare(dir);
+    return backend.openStore(dir);
+  };
   before(async () => {
-    store = await openSqliteStore(join(await tempDir(), '.mlops'));
+    store = await freshStore();
   });
   after(() => store.close());
 
@@ -82,7 +91,7 @@ describe('SqliteStore', () => {
       await store.updateRun(id, { status: i % 2 ? 'succeeded' : 'failed', endedAt: 300 + i });
       trials.push(id);
     }
-    const names = async (q: Parameters<SqliteStore['listRuns']>[0]) => (await store.listRuns(q)).map((r) => r.name);
+    const names = async (q: Parameters<Store['listRuns']>[0]) => (await store.listRuns(q)).map((r) => r.name);
 
     assert.deepEqual(await names({ experiment: exp }), ['t4', 't3', 't2', 't1', 't0', 'sweep']);
     assert.deepEqual(await names({ experiment: exp, desc: false, limit: 2, offset: 1 }), ['t0', 't1']);
@@ -172,8 +181,7 @@ describe('SqliteStore', () => {
   });
 
   test('markInterrupted ends queued and running runs only', async () => {
-    const dir = await tempDir();
-    const s = await openSqliteStore(dir);
+    const s = await freshStore();
     const running = await s.createRun({ experiment: 'i', name: 'a', kind: 'step' });
     const queued = await s.createRun({ experiment: 'i', name: 'b', kind: 'step', status: 'queued' });
     const done = await s.createRun({ experiment: 'i', name: 'c', kind: 'step', status: 'succeeded' });

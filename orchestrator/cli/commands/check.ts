@@ -1,9 +1,10 @@
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { CheckReport } from '../../../protocol/data';
-import { EXIT, MlopsError } from '../../../protocol/errors';
-import { checkDatasets, failureTable, junitXml } from '../../data';
+import { EXIT } from '../../../protocol/errors';
+import { checkDatasets, failureTable } from '../../data';
 import { loadManifest } from '../../pipelines/load';
+import { junitXml, writeJUnit } from '../junit';
+import { checkSuites } from '../junit-reports';
 import type { Output } from '../output';
 import { workspaceOf } from '../workspace-access';
 
@@ -20,15 +21,7 @@ export async function checkCommand(io: Output, cwd: string, names: string[], opt
   const root = workspaceOf(cwd);
   const loaded = loadManifest(root);
   const report = await checkDatasets(root, loaded.manifest, names, loaded.text);
-  if (opts.junit) {
-    const file = path.resolve(cwd, opts.junit);
-    try {
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, junitXml(report));
-    } catch (e) {
-      throw new MlopsError('BAD_REQUEST', `cannot write ${opts.junit}: ${(e as Error).message}`);
-    }
-  }
+  if (opts.junit) writeJUnit(cwd, opts.junit, junitXml('mlops check', checkSuites(report)));
   if (opts.json) io.json(report);
   else printReport(io, report, path.relative(cwd, loaded.file) || 'mlops.yaml');
   return report.success ? EXIT.OK : EXIT.CHECK_FAILED;

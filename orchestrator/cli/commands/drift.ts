@@ -4,11 +4,18 @@ import type { DriftReport, StatTestName } from '../../../protocol/data';
 import { EXIT, MlopsError } from '../../../protocol/errors';
 import { driftFiles, driftHtml, isStatTest, STAT_TESTS, type DriftOptions } from '../../drift';
 import { formatNumber, table } from '../format';
+import { junitXml, writeJUnit } from '../junit';
+import { driftSuites } from '../junit-reports';
 import type { Output } from '../output';
+import { deploymentDriftCommand } from './monitor-drift';
 
 export interface DriftCliOptions {
-  reference: string;
-  current: string;
+  /** Absent with a DEPLOYMENT argument (its monitor reference and logged requests). */
+  reference?: string;
+  current?: string;
+  /** `mlops drift DEPLOYMENT`: the window of logged requests. */
+  last?: string;
+  since?: string;
   columns?: string[];
   stattest?: string[];
   threshold?: string[];
@@ -16,6 +23,7 @@ export interface DriftCliOptions {
   driftShare?: string;
   json?: boolean;
   html?: string;
+  junit?: string;
 }
 
 const list = (vs: string[] | undefined) => (vs ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
@@ -53,9 +61,16 @@ export function driftOptions(o: DriftCliOptions): DriftOptions {
 
 /**
  * `mlops drift --reference A --current B`: compares two data files in-process. Exit 0 no
- * data-set drift, 1 drift, 2 usage (missing file, bad option); the report is printed either way.
+ * data-set drift, 1 drift, 2 usage (missing file, bad option); the report is printed either way
+ * (and written as JUnit with --junit, its failures being the drift that sets the exit status).
  */
-export async function driftCommand(io: Output, cwd: string, o: DriftCliOptions): Promise<number> {
+export async function driftCommand(io: Output, cwd: string, o: DriftCliOptions, deployment?: string): Promise<number> {
+  if (deployment !== undefined) {
+    if (o.reference !== undefined || o.current !== undefined) throw new MlopsError('BAD_REQUEST', `mlops drift ${deployment}: the reference is the deployment's monitor.reference and the current data its logged requests; drop --reference/--current`);
+    return deploymentDriftCommand(io, cwd, deployment, o);
+  }
+  if (o.reference === undefined || o.current === undefined) throw new MlopsError('BAD_REQUEST', 'mlops drift: give --reference FILE and --current FILE, or a DEPLOYMENT name');
+  if (o.last !== undefined || o.since !== undefined) throw new MlopsError('BAD_REQUEST', '--last and --since apply to a DEPLOYMENT (its logged requests), not to files');
   const opts = driftOptions(o);
   const ref = path.resolve(cwd, o.reference);
   const cur = path.resolve(cwd, o.current);
@@ -68,6 +83,7 @@ export async function driftCommand(io: Output, cwd: string, o: DriftCliOptions):
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, driftHtml(report));
   }
+  if (o.junit) writeJUnit(cwd, o.junit, junitXml('mlops drift', driftSuites(report)));
   if (o.json) io.json(report);
   else printDrift(io, report, o.html);
   return report.datasetDrift ? EXIT.CHECK_FAILED : EXIT.OK;

@@ -163,10 +163,12 @@ export function addModelsCommands(program: Command, io: Output, cwd: string, set
     .command('unalias')
     .description('remove an alias (a protected one needs the approver role)')
     .argument('<name@alias>', 'e.g. penguins-classifier@staging')
-    .action(act(async (target: string) => {
+    .option('--json', 'print the alias move as JSON')
+    .action(act(async (target: string, opts: Json) => {
       const { model, alias } = parseAliasRef(target);
       const e = await (await connectRegistry(workspaceOf(cwd))).unsetAlias(model, alias);
-      io.out(`${model}@${alias}: v${e.previous} → (unset)`);
+      if (opts.json) io.json(e);
+      else io.out(`${model}@${alias}: v${e.previous} → (unset)`);
       return EXIT.OK;
     }));
 
@@ -230,6 +232,8 @@ export function addModelsCommands(program: Command, io: Output, cwd: string, set
     (res, { model, alias }) => [
       `approved request #${res.request.id} (${res.request.approvals.length} of ${res.request.required})`,
       ...(res.event ? [`${model}@${alias}: ${res.event.previous === undefined ? '(unset)' : `v${res.event.previous}`} → v${res.event.version}`] : []),
+      // A ci_only_aliases alias waits for CI to apply the approved request.
+      ...(!res.event && res.request.status === 'approved' ? [`${model}@${alias} moves when CI applies it: mlops models alias ${model}@${alias} ${res.request.version} with a ci token`] : []),
     ]);
 
   promotion('reject', 'reject the pending request for NAME@ALIAS → VERSION', 'why', 'print the request as JSON',

@@ -13,7 +13,7 @@ import { workspaceOf } from '../workspace-access';
 
 export function addTokensCommands(program: Command, io: Output, cwd: string, setExit: (code: number) => void): void {
   const act = <A extends unknown[]>(fn: (...args: A) => Promise<number>) => async (...args: A) => setExit(await runCommand(io, () => fn(...args)));
-  const tokens = program.command('tokens').description('named tokens with roles (viewer, editor, approver, admin) for team mode');
+  const tokens = program.command('tokens').description('named tokens with roles (viewer, editor, ci, approver, admin) for team mode');
 
   tokens
     .command('create')

@@ -4,6 +4,8 @@ import type { ManifestDiagnostic } from '../../../protocol/diagnostics';
 import { EXIT } from '../../../protocol/errors';
 import { LineIndex, validateManifestSync } from '../../manifest';
 import { fileExistsUnder, findManifest } from '../../workspace';
+import { junitXml, writeJUnit } from '../junit';
+import { validateSuites } from '../junit-reports';
 import type { Output } from '../output';
 
 /** One problem as `mlops validate --json` prints it (line and column are 1-based). */
@@ -27,13 +29,14 @@ export function toJsonProblems(file: string, text: string, diagnostics: Manifest
   });
 }
 
-export function validateCommand(io: Output, cwd: string, file: string | undefined, opts: { json?: boolean }): number {
+export function validateCommand(io: Output, cwd: string, file: string | undefined, opts: { json?: boolean; junit?: string }): number {
   const manifest = findManifest(cwd, file);
   const text = fs.readFileSync(manifest, 'utf8');
   const { diagnostics } = validateManifestSync(text, { fileExists: fileExistsUnder(path.dirname(manifest)) });
   const shown = path.relative(cwd, manifest) || manifest;
   const problems = toJsonProblems(shown, text, diagnostics);
   const errors = problems.filter((p) => p.severity === 'error').length;
+  if (opts.junit) writeJUnit(cwd, opts.junit, junitXml('mlops validate', validateSuites(shown, problems)));
   if (opts.json) io.json({ file: shown, valid: errors === 0, errors, warnings: problems.length - errors, problems });
   else {
     for (const p of problems) io.out(`${p.file}:${p.line}:${p.column} ${p.severity} ${p.message}`);
