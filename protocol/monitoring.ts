@@ -122,8 +122,10 @@ export interface AbResult {
 /** `mlops monitor NAME --json` and `GET /api/monitor`. */
 export interface MonitorStatus {
   deployment: string;
-  /** Request log window it was computed over. */
+  /** Requests of the log window it was computed over. */
   requests: number;
+  /** The window asked for (absent: the whole request log the server keeps). */
+  window?: { last?: number; since?: number };
   performance: { bucketMs: number; buckets: PerformanceBucket[]; byVersion: Omit<PerformanceBucket, 'start'>[] };
   concept: ConceptMetrics[];
   /** Feedback lines that matched no logged prediction. */
@@ -135,7 +137,8 @@ export interface MonitorStatus {
 
 /** The daemon's monitoring endpoints (merged into DaemonApi). */
 export interface MonitorApi {
-  'GET /api/monitor': { req: { name: string }; res: MonitorStatus };
+  /** `last`: only the newest N requests; `since`: only requests at or after this time (ms since the epoch). */
+  'GET /api/monitor': { req: { name: string; last?: number; since?: number }; res: MonitorStatus };
   /** Runs a drift check now (as the schedule would) and evaluates the alert rules. */
   'POST /api/monitor/check': { req: { name: string }; res: DeploymentDriftResult };
 }

@@ -20,6 +20,7 @@ import { AlertEngine, type AlertSinks, type Measurement } from './alert-engine';
 import { alertStateFile, loadAlertStates, saveAlertStates } from './alert-store';
 import { deploymentDrift, deploymentPaths, driftValues } from './deployment-drift';
 import { conceptValues, monitorStatus, worstAccuracyDrop } from './monitor-status';
+import type { LogWindow } from './request-log';
 
 /** What the monitor needs of the deployment manager. */
 export interface DeploymentsPort {
@@ -243,8 +244,8 @@ export class MonitorService {
     return this.watch(name)?.engine.status() ?? [];
   }
 
-  async status(name: string): Promise<MonitorStatus> {
-    const { outcomes: _o, ...s } = monitorStatus(this.d.workspace, name, { registered: await this.registered(name) });
+  async status(name: string, window: LogWindow = {}): Promise<MonitorStatus> {
+    const { outcomes: _o, ...s } = monitorStatus(this.d.workspace, name, { registered: await this.registered(name), window });
     return { ...s, alerts: this.alerts(name) };
   }
 

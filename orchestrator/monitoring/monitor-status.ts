@@ -78,6 +78,7 @@ export function monitorStatus(workspace: string, name: string, opts: MonitorStat
   const status: MonitorStatus & { outcomes: Map<number, JoinedOutcome[]> } = {
     deployment: name,
     requests: entries.length,
+    ...(opts.window?.last !== undefined || opts.window?.since !== undefined ? { window: { last: opts.window.last, since: opts.window.since } } : {}),
     performance: performance(entries, opts.bucketMs ?? 60_000),
     concept,
     unmatchedFeedback: unmatched,

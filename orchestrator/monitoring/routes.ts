@@ -11,6 +11,15 @@ type Res<K extends keyof DaemonApi> = Promise<DaemonApi[K]['res']>;
 
 const DEPLOYMENT_NAME = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
 
+/** An optional non-negative integer query parameter. */
+function countOf(query: URLSearchParams, key: string): number | undefined {
+  const raw = query.get(key);
+  if (raw === null || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new MlopsError('BAD_REQUEST', `${key}: expected a whole number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 function nameOf(v: unknown): string {
   if (typeof v !== 'string' || !DEPLOYMENT_NAME.test(v)) throw new MlopsError('BAD_REQUEST', `name: expected a deployment name, got ${JSON.stringify(v ?? null)}`);
   return v;
@@ -27,7 +36,7 @@ export function monitorRoutes(service: () => MonitorService | undefined): HttpRo
       method: 'GET',
       path: '/api/monitor',
       async handle(_body, query): Res<'GET /api/monitor'> {
-        return s().status(nameOf(query.get('name')));
+        return s().status(nameOf(query.get('name')), { last: countOf(query, 'last'), since: countOf(query, 'since') });
       },
     },
     {

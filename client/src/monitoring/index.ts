@@ -22,6 +22,8 @@ import { panelOptions } from '../webviews/html';
 export interface MonitoringApi {
   readonly alerts: { event: AlertEvent; shown: string; buttons: string[] }[];
   readonly panel: DriftReportPanel | undefined;
+  /** What Show Accuracy does: `mlops monitor NAME` into the *MLOps Monitor* output channel; returns the text shown. */
+  showAccuracy(deployment: string): Promise<string | undefined>;
 }
 
 const OPEN_REPORT = 'Open Report';
@@ -45,14 +47,18 @@ export function registerMonitoring(ctx: Ctx, conn: OrchestratorConnection): Moni
   ctx.push({ dispose: () => figures?.dispose() });
 
   /** `mlops monitor NAME` in an output channel: live accuracy per version, registration, A/B. */
-  const showFigures = async (deployment: string): Promise<void> => {
-    if (!folder) return;
+  const showFigures = async (deployment: string): Promise<string | undefined> => {
+    if (!folder) return undefined;
     const r = await runCli(ctx.extension, folder.uri.fsPath, ['monitor', deployment]).catch((e: Error) => ({ code: -1, stdout: '', stderr: e.message }));
-    if (r.code !== 0) return void vscode.window.showErrorMessage(`MLOps: mlops monitor ${deployment} failed: ${r.stderr.trim().replace(/^mlops: /, '') || `exit ${r.code}`}`);
+    if (r.code !== 0) {
+      void vscode.window.showErrorMessage(`MLOps: mlops monitor ${deployment} failed: ${r.stderr.trim().replace(/^mlops: /, '') || `exit ${r.code}`}`);
+      return undefined;
+    }
     figures ??= vscode.window.createOutputChannel('MLOps Monitor');
     figures.clear();
     figures.append(r.stdout);
     figures.show(true);
+    return r.stdout;
   };
 
   const show = (result: DeploymentDriftResult): DriftReportPanel => {
@@ -131,5 +137,6 @@ export function registerMonitoring(ctx: Ctx, conn: OrchestratorConnection): Moni
     get panel() {
       return panel;
     },
+    showAccuracy: showFigures,
   };
 }
