@@ -212,6 +212,10 @@ export type AuditAction =
   | 'deployment.promote'
   | 'deployment.rollback'
   | 'deployment.undeploy'
+  /** An A/B split of a deployment's traffic started or changed. */
+  | 'deployment.ab'
+  /** A shadow version of a deployment started or stopped. */
+  | 'deployment.shadow'
   /** A monitor alert rule started or stopped breaching (orchestrator/monitoring). */
   | 'alert.fire'
   | 'alert.clear';

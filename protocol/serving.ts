@@ -222,6 +222,13 @@ export interface ServingApi {
   /** Drops a running canary; otherwise goes back to the previous stable version. */
   'POST /api/deployments/rollback': { req: { name: string }; res: DeploymentStatus };
   'POST /api/deployments/undeploy': { req: { name: string }; res: DeploymentStatus };
+  /**
+   * Splits traffic between versions (A/B): `weights` by version number (`"3"`) or alias of the
+   * deployed model, relative (normalised to whole percents summing to 100). Rollback ends it.
+   */
+  'POST /api/deployments/split': { req: { name: string; weights: Record<string, number> }; res: DeploymentStatus };
+  /** Mirrors every request to `version` (or the version `alias` points at); `stop: true` ends it. */
+  'POST /api/deployments/shadow': { req: { name: string; version?: number; alias?: string; stop?: boolean }; res: DeploymentStatus };
 }
 
 /** Events the daemon publishes about deployments (part of DaemonEvent). */

@@ -12,7 +12,7 @@ import { daemonRunCommand, daemonStartCommand, daemonStatusCommand, daemonStopCo
 import { gateCommand, type GateOptions } from './commands/gate';
 import { logsCommand } from './commands/logs';
 import { feedbackCommand, type FeedbackCliOptions } from './commands/feedback';
-import { monitorCommand } from './commands/monitor';
+import { monitorCommand, type MonitorCliOptions } from './commands/monitor';
 import { addModelsCommands } from './commands/models';
 import { runPipelineCommand, type RunOptions } from './commands/run';
 import { runsCommand, type RunsOptions } from './commands/runs';
@@ -105,8 +105,10 @@ export function buildProgram(io: Output, cwd: string, setExit: (code: number) =>
     .command('monitor')
     .description("a deployment's performance per version, accuracy/F1 or MAE/RMSE from feedback against registration, the A/B verdict and its alerts")
     .argument('<deployment>', 'the deployment, as named under deployments:')
+    .option('--last <n>', 'only the newest N requests (and their feedback)')
+    .option('--since <duration>', 'only requests of the last 30s, 10m, 2h, 1d (and their feedback)')
     .option('--json', 'print it as JSON')
-    .action(async (name: string, opts: { json?: boolean }) => setExit(await runCommand(io, () => monitorCommand(io, cwd, name, opts))));
+    .action(async (name: string, opts: MonitorCliOptions) => setExit(await runCommand(io, () => monitorCommand(io, cwd, name, opts))));
 
   program
     .command('feedback')

@@ -22,7 +22,8 @@ import * as rollout from './rollout';
 import { SampleSeries } from './samples';
 import { ModelServerProcess, type ExitInfo } from './server-process';
 import { deploymentSpecs, modelServing, unknownDeployment, type DeploymentSpec } from './spec';
-import { emptyState, persistedNames, readState, writeState, type DeploymentState } from './state';
+import { emptyState, persistedNames, readState, writeState, type DeploymentState, type SplitShare } from './state';
+import { parseShadowRef, parseTarget, targetText, type VersionTarget } from './targets';
 
 /** Actors of the decisions nobody typed. */
 export const CANARY_POLICY: Caller = { name: 'canary-policy', role: 'admin' };
@@ -104,16 +105,78 @@ export class DeploymentManager {
 
   // ---- operator actions
 
-  /** Starts `name` (or switches it directly to `version`); resolves once the model server applied it. */
+  /**
+   * Starts `name` (or switches it directly to `version`); resolves once the model server applied
+   * it. Deployed as declared (no `version`), a manifest `ab` strategy starts its split and a
+   * `shadow` strategy its shadow, in the same config: traffic never sees a half-applied state.
+   */
   async deploy(caller: Caller, name: string, version?: number): Promise<DeploymentStatus> {
     const spec = this.spec(name);
     return this.exclusive(name, spec.model, async (live) => {
       const v = version !== undefined ? await this.version(spec.model, version) : await this.resolveServed(spec);
-      if (this.isServing(live) && live.state.stable === v.version && !live.state.canary) return this.statusOf(name, spec);
+      const split = version === undefined && spec.strategy === 'ab' && spec.ab ? await this.resolveSplit(spec, spec.ab) : undefined;
+      const mirror = spec.strategy === 'shadow' && spec.shadow && (version === undefined || live.state.shadow === undefined)
+        ? (await this.resolveTarget(spec, parseShadowRef(spec.shadow, spec.model, spec.name))).version
+        : undefined;
+      const who = { actor: caller.name, at: this.now() };
+      const s = live.state;
+      const steps: AuditAction[] = [];
+      let next = s;
+      if (!this.isServing(live) || s.stable !== v.version || s.canary || (s.ab && !split)) {
+        next = rollout.switchTo(next, v.version, who).state;
+        steps.push('deployment.deploy');
+      }
+      if (split && !sameSplit(next.ab, rollout.normaliseSplit(split))) {
+        next = rollout.split(next, split, who).state;
+        steps.push('deployment.ab');
+      }
+      if (mirror !== undefined && mirror !== next.shadow) {
+        if (rollout.servedVersions(next).some((x) => x.version === mirror)) this.d.log.warn(`${name}: the shadow ${spec.shadow} is v${mirror}, which already serves; nothing is mirrored`);
+        else {
+          next = rollout.shadow(next, mirror, who).state;
+          steps.push('deployment.shadow');
+        }
+      }
+      // Deployed as declared: the alias's current version is the one followed from now on.
+      const followed = version === undefined && spec.alias ? v.version : next.aliasVersion;
+      if (followed !== undefined) next = { ...next, aliasVersion: followed };
+      if (steps.length === 0) {
+        if (live.state.aliasVersion !== followed && followed !== undefined) writeState(this.d.paths, (live.state = { ...live.state, aliasVersion: followed }));
+        return this.statusOf(name, spec);
+      }
       const before = summary(live);
-      const t = rollout.switchTo(live.state, v.version, { actor: caller.name, at: this.now() });
+      await this.apply(live, spec, next);
+      for (const action of steps) await this.changed(caller, action, live, before);
+      return this.statusOf(name, spec);
+    });
+  }
+
+  /** Splits traffic A/B by relative `weights` (keys: version numbers or aliases of the model). */
+  async split(caller: Caller, name: string, weights: Record<string, number>): Promise<DeploymentStatus> {
+    const spec = this.spec(name);
+    return this.exclusive(name, spec.model, async (live) => {
+      this.requireServing(live);
+      const shares = await this.resolveSplit(spec, weights);
+      const before = summary(live);
+      const t = rollout.split(live.state, shares, { actor: caller.name, at: this.now() });
+      if (sameSplit(live.state.ab, t.state.ab)) return this.statusOf(name, spec);
       await this.apply(live, spec, t.state);
-      await this.changed(caller, 'deployment.deploy', live, before);
+      await this.changed(caller, 'deployment.ab', live, before);
+      return this.statusOf(name, spec);
+    });
+  }
+
+  /** Mirrors every request to the version `target` names; `undefined` stops mirroring. */
+  async shadow(caller: Caller, name: string, target: VersionTarget | undefined): Promise<DeploymentStatus> {
+    const spec = this.spec(name);
+    return this.exclusive(name, spec.model, async (live) => {
+      this.requireServing(live);
+      const version = target ? (await this.resolveTarget(spec, target)).version : undefined;
+      if (version !== undefined && version === live.state.shadow) return this.statusOf(name, spec);
+      const before = summary(live);
+      const t = rollout.shadow(live.state, version, { actor: caller.name, at: this.now() });
+      await this.apply(live, spec, t.state);
+      await this.changed(caller, 'deployment.shadow', live, before);
       return this.statusOf(name, spec);
     });
   }
@@ -224,7 +287,9 @@ export class DeploymentManager {
     const specs = this.specsLenient();
     for (const live of this.live.values()) {
       const spec = specs.get(live.name);
-      if (!spec?.alias || !this.isServing(live)) continue;
+      if (!spec || !this.isServing(live)) continue;
+      await this.followShadow(live, spec);
+      if (!spec.alias) continue;
       let target: ModelVersion;
       try {
         target = await this.d.registry.resolve({ model: spec.model, alias: spec.alias });
@@ -233,8 +298,15 @@ export class DeploymentManager {
       }
       await this.exclusive(live.name, spec.model, async () => {
         const s = live.state;
-        if (!this.isServing(live) || target.version === s.stable || target.version === s.canary?.version) return;
+        if (!this.isServing(live) || s.aliasVersion === target.version) return;
+        const seen = () => writeState(this.d.paths, (live.state = { ...live.state, aliasVersion: target.version }));
+        if (target.version === s.stable || target.version === s.canary?.version) return seen();
         const reason = `${spec.model}@${spec.alias} moved to v${target.version}`;
+        if (s.ab) {
+          // An experiment is running: its arms were resolved when it started and stay as they are.
+          this.d.log.info(`${live.name}: ${reason}; the A/B split ${rollout.splitText(s.ab)} is kept (mlops deploy ${live.name} re-reads the manifest, mlops rollback ${live.name} ends the split)`);
+          return seen();
+        }
         const who = { actor: ALIAS_FOLLOW.name, at: this.now(), reason };
         const before = summary(live);
         let t: rollout.Transition;
@@ -246,10 +318,35 @@ export class DeploymentManager {
           return;
         } else [t, action] = [rollout.switchTo(s, target.version, who), 'deployment.deploy'];
         this.d.log.info(`${live.name}: ${reason}; ${t.event.action} v${target.version}`);
-        await this.apply(live, spec, t.state);
+        await this.apply(live, spec, { ...t.state, aliasVersion: target.version });
         await this.changed(ALIAS_FOLLOW, action, live, before);
       }).catch((err) => this.d.log.error(`${live.name}: following ${spec.model}@${spec.alias} failed`, err));
     }
+  }
+
+  /** A manifest shadow given as `NAME@alias` follows that alias while it mirrors. */
+  private async followShadow(live: Live, spec: DeploymentSpec): Promise<void> {
+    if (live.state.shadow === undefined || spec.strategy !== 'shadow' || !spec.shadow) return;
+    let ref: VersionTarget;
+    let target: ModelVersion;
+    try {
+      ref = parseShadowRef(spec.shadow, spec.model, spec.name);
+      if (!('alias' in ref)) return;
+      target = await this.resolveTarget(spec, ref);
+    } catch {
+      return; // unset or invalid: keep mirroring what is mirrored
+    }
+    await this.exclusive(live.name, spec.model, async () => {
+      const s = live.state;
+      if (!this.isServing(live) || s.shadow === undefined || s.shadow === target.version) return;
+      if (rollout.servedVersions(s).some((x) => x.role !== 'shadow' && x.version === target.version)) return;
+      const before = summary(live);
+      const reason = `${targetText(ref, spec.model)} moved to v${target.version}`;
+      const t = rollout.shadow(s, target.version, { actor: ALIAS_FOLLOW.name, at: this.now(), reason });
+      this.d.log.info(`${live.name}: ${reason}; mirroring to v${target.version}`);
+      await this.apply(live, spec, t.state);
+      await this.changed(ALIAS_FOLLOW, 'deployment.shadow', live, before);
+    }).catch((err) => this.d.log.error(`${live.name}: following the shadow ${spec.shadow} failed`, err));
   }
 
   /**
@@ -503,6 +600,33 @@ export class DeploymentManager {
     }
   }
 
+  /** The version a split key or shadow names: a number, or what an alias points at now. */
+  private async resolveTarget(spec: DeploymentSpec, t: VersionTarget): Promise<ModelVersion> {
+    if ('version' in t) return this.version(spec.model, t.version);
+    try {
+      return await this.d.registry.resolve({ model: spec.model, alias: t.alias });
+    } catch (err) {
+      if (err instanceof MlopsError && err.code === 'NOT_FOUND') {
+        throw new MlopsError('NOT_FOUND', `${spec.model}@${t.alias} is not set, so ${spec.name} cannot serve it: ${err.message}`);
+      }
+      throw err;
+    }
+  }
+
+  /** Split keys (versions or aliases) → versions with their relative weights; two keys naming one version are refused. */
+  private async resolveSplit(spec: DeploymentSpec, weights: Record<string, number>): Promise<SplitShare[]> {
+    const out: SplitShare[] = [];
+    const keyOf = new Map<number, string>();
+    for (const [key, weight] of Object.entries(weights)) {
+      const v = (await this.resolveTarget(spec, parseTarget(key, spec.model))).version;
+      const other = keyOf.get(v);
+      if (other !== undefined) throw new MlopsError('BAD_REQUEST', `"${other}" and "${key}" both name v${v} of ${spec.model}; give each version once`);
+      keyOf.set(v, key);
+      out.push({ version: v, weight });
+    }
+    return out;
+  }
+
   /** A registered version (immutable, so cached); NOT_FOUND names the model's versions. */
   private async version(model: string, version: number): Promise<ModelVersion> {
     const key = `${model}/${version}`;
@@ -534,7 +658,8 @@ export class DeploymentManager {
       model: spec?.model ?? state.model,
       state: phase,
       auth: spec?.auth ?? 'token',
-      strategy: spec?.strategy ?? 'direct',
+      // An operator's split is an A/B test whatever the manifest's strategy says.
+      strategy: state.ab && running ? 'ab' : (spec?.strategy ?? 'direct'),
       versions: running
         ? rollout.servedVersions(state).map((v) => {
           const stats = latest[v.version];
@@ -551,7 +676,9 @@ export class DeploymentManager {
       if (live.proc.pid !== undefined) status.pid = live.proc.pid;
     }
     if (state.canary && running) status.canary = { ...state.canary };
-    if (state.previous[0] !== undefined) status.previousVersion = state.previous[0];
+    // Rollback ends a split by going back to the version that served alone before it.
+    const back = state.ab && running ? state.stable : state.previous[0];
+    if (back !== undefined) status.previousVersion = back;
     if (state.error && phase === 'failed') status.error = state.error;
     return status;
   }
@@ -564,7 +691,13 @@ function summary(live: Live): Record<string, unknown> {
     serving: live.phase === 'serving',
     ...(s.stable !== undefined ? { stable: s.stable } : {}),
     ...(s.canary ? { canary: s.canary.version, weight: s.canary.weight } : {}),
+    ...(s.ab ? { ab: Object.fromEntries(s.ab.map((x) => [x.version, x.weight])) } : {}),
+    ...(s.shadow !== undefined ? { shadow: s.shadow } : {}),
   };
+}
+
+function sameSplit(a: SplitShare[] | undefined, b: SplitShare[] | undefined): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 }
 
 function errorText(err: unknown): string {

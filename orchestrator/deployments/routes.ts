@@ -8,6 +8,7 @@ import type { HttpRoute } from '../daemon/routes';
 import * as v from '../tracking/validate';
 import type { DeploymentManager } from './manager';
 import { checkWeight } from './rollout';
+import { checkName } from '../registry/refs';
 
 type Res<K extends keyof DaemonApi> = Promise<DaemonApi[K]['res']>;
 
@@ -82,6 +83,28 @@ export function deploymentRoutes(manager: () => DeploymentManager | undefined): 
     },
     {
       method: 'POST',
+      path: '/api/deployments/split',
+      async handle(body, _query, caller): Res<'POST /api/deployments/split'> {
+        const b = v.object(body, 'body');
+        return m().split(caller, deploymentName(b.name), splitWeights(b.weights));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/deployments/shadow',
+      async handle(body, _query, caller): Res<'POST /api/deployments/shadow'> {
+        const b = v.object(body, 'body');
+        const name = deploymentName(b.name);
+        const version = optionalVersion(b.version);
+        const alias = b.alias === undefined || b.alias === null ? undefined : checkName(v.string(b.alias, 'alias', 128), 'alias');
+        const stop = b.stop === true;
+        if (b.stop !== undefined && typeof b.stop !== 'boolean') throw v.bad('stop', 'must be true or false');
+        if ([version !== undefined, alias !== undefined, stop].filter(Boolean).length !== 1) throw v.bad('body', 'give exactly one of version, alias or stop: true');
+        return m().shadow(caller, name, stop ? undefined : version !== undefined ? { version } : { alias: alias! });
+      },
+    },
+    {
+      method: 'POST',
       path: '/api/deployments/undeploy',
       async handle(body, _query, caller): Res<'POST /api/deployments/undeploy'> {
         return m().undeploy(caller, deploymentName(v.object(body, 'body').name));
@@ -94,6 +117,18 @@ function deploymentName(raw: unknown): string {
   const name = v.string(raw ?? undefined, 'name', 64);
   if (!DEPLOYMENT_NAME.test(name)) throw v.bad('name', `"${name}" is not a deployment name (letters, digits, "_", "." and "-", starting with a letter or "_")`);
   return name;
+}
+
+/** `{"1": 50, "challenger": 50}`: keys are parsed (version or alias) by the manager. */
+function splitWeights(raw: unknown): Record<string, number> {
+  const w = v.object(raw, 'weights');
+  const entries = Object.entries(w);
+  if (entries.length < 2) throw v.bad('weights', 'needs at least two versions, e.g. {"1": 50, "2": 50}');
+  if (entries.length > 20) throw v.bad('weights', 'names more than 20 versions');
+  for (const [k, x] of entries) {
+    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw v.bad(`weights.${k}`, 'must be a number of 0 or more (a relative share of traffic)');
+  }
+  return w as Record<string, number>;
 }
 
 function optionalVersion(raw: unknown): number | undefined {

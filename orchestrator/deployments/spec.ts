@@ -1,7 +1,7 @@
 /**
  * A deployment as the manifest declares it (`deployments:` and the served model's `models:`
  * entry), normalised once: which model and alias or version it serves, port, auth, rollout
- * strategy and canary policy. Pure: no registry, no processes.
+ * strategy, canary policy, A/B weights and shadow model. Pure: no registry, no processes.
  */
 import { MlopsError } from '../../protocol/errors';
 import type { CanaryRollout, Deployment, Manifest } from '../../protocol/manifest';
@@ -27,6 +27,10 @@ export interface DeploymentSpec {
   strategy: RolloutStrategy;
   /** The manifest's canary policy (present whatever the strategy; used by `mlops canary`). */
   canary: CanaryPolicy;
+  /** `rollout.ab.weights` as written: relative weight by version number ("3") or alias. */
+  ab?: Record<string, number>;
+  /** `rollout.shadow.model` as written (resolved when the deployment starts). */
+  shadow?: string;
   sticky?: string;
 }
 
@@ -59,6 +63,8 @@ export function deploymentSpec(name: string, d: Deployment): DeploymentSpec {
   if (d.port !== undefined) spec.port = d.port;
   if (d.threads !== undefined) spec.threads = d.threads;
   if (d.rollout?.sticky !== undefined) spec.sticky = d.rollout.sticky;
+  if (d.rollout?.ab?.weights) spec.ab = { ...d.rollout.ab.weights };
+  if (d.rollout?.shadow?.model) spec.shadow = d.rollout.shadow.model;
   return spec;
 }
 

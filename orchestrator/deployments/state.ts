@@ -19,6 +19,11 @@ export interface CanaryState extends CanaryPolicy {
   startedAt: number;
 }
 
+export interface SplitShare {
+  version: number;
+  weight: number;
+}
+
 export interface DeploymentState {
   name: string;
   model: string;
@@ -29,6 +34,19 @@ export interface DeploymentState {
   /** Earlier stable versions, most recent first: what `rollback` goes back to. */
   previous: number[];
   canary?: CanaryState;
+  /**
+   * A running A/B split: versions and whole percents summing to 100. `stable` stays what
+   * served alone before it, and is what rollback returns to.
+   */
+  ab?: SplitShare[];
+  /** The version every request is mirrored to (its answers are only logged). */
+  shadow?: number;
+  /**
+   * Where the followed alias pointed when the deployment last acted on it. A registry change
+   * acts only once the alias points elsewhere: an operator's own deploy, canary or rollback
+   * stands until the alias really moves.
+   */
+  aliasVersion?: number;
   /** Port last served on, reused after a restart so clients keep their URL. */
   port?: number;
   /** Last ServingConfig id sent; a new model server process continues from it. */

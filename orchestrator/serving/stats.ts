@@ -2,6 +2,7 @@
  * Per-version figures, cheap on the hot path: a request costs a few counter increments and one
  * logarithm. Latencies go into a fixed log-spaced histogram (10 % wide buckets), so p50/p99 over
  * the 60 s window are a merge of 60 one-second histograms, done once a second, not per request.
+ * The request rate is over the last few seconds only, so a view polling it moves with the traffic.
  */
 import type { VersionStats } from '../../protocol/serving';
 
@@ -65,6 +66,8 @@ interface Second {
 }
 
 export const WINDOW_SECONDS = 60;
+/** Seconds the request rate is measured over (the current, partial second included). */
+export const RATE_SECONDS = 5;
 
 /** A version's rolling 60 s window plus totals since it was loaded. */
 export class VersionStatsTracker {
@@ -101,19 +104,23 @@ export class VersionStatsTracker {
     const merged = new LatencyHistogram();
     let requests = 0;
     let errors = 0;
+    let recent = 0;
     for (const s of this.seconds) {
       if (s.at <= sec - WINDOW_SECONDS || s.at > sec) continue;
       requests += s.requests;
       errors += s.errors;
       merged.addAll(s.latency);
+      if (s.at > sec - RATE_SECONDS) recent += s.requests;
     }
-    // A version loaded 5 s ago has 5 s of traffic, not 60.
-    const span = Math.min(WINDOW_SECONDS, Math.max(1, (now - this.loadedAt) / 1000));
+    // The rate window: the last RATE_SECONDS - 1 whole seconds plus the current partial one, and
+    // no earlier than the load (a version loaded 2 s ago has 2 s of traffic, not 5).
+    const from = Math.max((sec - RATE_SECONDS + 1) * 1000, this.loadedAt);
+    const span = Math.max(1, (now - from) / 1000);
     return {
       requests,
       errors,
       errorRate: requests ? errors / requests : 0,
-      reqPerSec: Math.round((requests / span) * 100) / 100,
+      reqPerSec: Math.round((recent / span) * 100) / 100,
       p50Ms: merged.quantile(0.5),
       p99Ms: merged.quantile(0.99),
       totalRequests: this.totalRequests,

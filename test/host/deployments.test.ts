@@ -9,6 +9,7 @@ import type { ModelVersion } from '../../protocol/registry';
 import type { DeploymentStatus } from '../../protocol/serving';
 import { DaemonClient } from '../../orchestrator/api-client';
 import { RegistryClient } from '../../orchestrator/registry/client';
+import { BROKEN_STEP, BROKEN_STEP_YAML } from '../unit/deploy-broken-step';
 import { activateExtension, note, screenshot as requestScreenshot, waitFor, workspaceUri } from './util';
 
 const MODEL = 'penguins-classifier';
@@ -27,7 +28,9 @@ async function screenshot(name: string): Promise<void> {
  * (moved through an approved request, as the manifest protects it), a test request prefilled
  * from the signature and a refused one, a canary taking 10 % that the model server promotes
  * by itself after the manifest's 200 requests under real load, the notification of that
- * decision, the Live Monitor's charts, a manual rollback and Stop. Run on its own:
+ * decision, the Live Monitor's charts, a canary that fails at inference rolled back by itself
+ * under load with no failed client request and a warning, an A/B split shown as 50/50, the
+ * rollbacks (end of the split, then one version back) and Stop. Run on its own:
  * MLOPS_HOST_SUITE=deployments.
  */
 /** Room for the monitor in screenshots: no bottom panel, no sidebars, no toasts. */
@@ -52,6 +55,34 @@ describe('deployments from the extension (real VS Code, real daemon, real model 
     const n = roots.find((r) => r.kind === 'endpoint' && r.deployment.name === DEPLOYMENT);
     assert.ok(n && n.kind === 'endpoint', `${DEPLOYMENT} is listed: ${roots.map((r) => r.deployment.name).join(', ')}`);
     return n;
+  }
+  /**
+   * Clients posting the prefilled request in a loop until stopped, with a breath between
+   * requests (live traffic, not a benchmark); counts what was sent and what failed.
+   */
+  function traffic(url: string, clients: number): { stop(): Promise<{ sent: number; failed: number }> } {
+    const body = fs.readFileSync(workspaceUri('.mlops', 'test-requests', `${DEPLOYMENT}.json`).fsPath, 'utf8');
+    let stopped = false;
+    let sent = 0;
+    let failed = 0;
+    const t0 = Date.now();
+    const client = async () => {
+      while (!stopped && Date.now() - t0 < 90_000) {
+        const res = await fetch(`${url}/v2/models/${MODEL}/infer`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body });
+        await res.arrayBuffer();
+        sent++;
+        if (!res.ok) failed++;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    };
+    const all = Promise.all(Array.from({ length: clients }, client));
+    return {
+      async stop() {
+        stopped = true;
+        await all;
+        return { sent, failed };
+      },
+    };
   }
   /** Version label → description, and the canary line, as the tree shows them now. */
   async function treeRows(): Promise<{ endpoint: string; versions: Record<string, string>; canary?: string }> {
@@ -234,8 +265,87 @@ describe('deployments from the extension (real VS Code, real daemon, real model 
     assert.strictEqual(promoted.canary, undefined);
   });
 
-  it('rolls back to the previous version, then stops the deployment', async () => {
-    const [v1] = versions as [ModelVersion];
+  it('rolls back a canary that fails at inference by itself under load: no failed request, a warning, the tree back to 100 %', async () => {
+    const [, v2] = versions as [ModelVersion, ModelVersion];
+    // A `broken` step whose ONNX model loads and has the right signature, but fails at run time.
+    fs.writeFileSync(workspaceUri('steps', 'broken.mjs').fsPath, BROKEN_STEP);
+    const manifestFile = workspaceUri('mlops.yaml').fsPath;
+    const manifest = fs.readFileSync(manifestFile, 'utf8');
+    fs.writeFileSync(manifestFile, manifest.replace('\nmodels:\n', `\n${BROKEN_STEP_YAML}\nmodels:\n`));
+    const run = await vscode.commands.executeCommand<RunOutcome>('mlops.runStep', 'broken');
+    assert.strictEqual(run?.status, 'succeeded', JSON.stringify(run));
+    const broken = await vscode.commands.executeCommand<ModelVersion>('mlops.registerModel', { runId: run.runId, model: MODEL, artifact: 'models/broken.onnx' });
+    assert.ok(broken, 'the broken model was registered');
+    const d = await (await api.orchestrator!.start()).call('GET /api/deployments/get', { name: DEPLOYMENT });
+    const decided = new Promise<{ decision: string; version: number; reason: string }>((resolve) => {
+      const sub = api.orchestrator!.onEvent((e) => {
+        if (e.type === 'deployment-decision' && e.deployment === DEPLOYMENT) {
+          sub.dispose();
+          resolve(e);
+        }
+      });
+    });
+    await vscode.commands.executeCommand('notifications.clearAll');
+    const load = traffic(d.url!, 4);
+    await new Promise((r) => setTimeout(r, 500)); // traffic flows before the canary starts
+    const t0 = Date.now();
+    const started = await vscode.commands.executeCommand<DeploymentStatus>('mlops.startCanary', { name: DEPLOYMENT, version: broken.version, confirm: true });
+    assert.strictEqual(started?.canary?.version, broken.version, JSON.stringify(started));
+    const decision = await decided;
+    const decidedMs = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 1000)); // and keeps flowing after the decision
+    const { sent, failed } = await load.stop();
+    note(`broken canary v${broken.version}: ${decision.decision} after ${decidedMs} ms (${decision.reason}); ${sent} client requests, ${failed} failed`);
+    assert.deepStrictEqual([decision.decision, decision.version], ['rollback', broken.version]);
+    assert.match(decision.reason, /^error rate 1 > 0\.02 after \d+ requests$/);
+    assert.strictEqual(failed, 0, 'the requests the canary failed were answered by the stable version');
+    const warning = `${DEPLOYMENT}: canary v${broken.version} rolled back — ${decision.reason}`;
+    assert.ok(api.deployments!.warnings.includes(warning), `warnings shown: ${api.deployments!.warnings.join(' | ')}`);
+    const rows = await waitFor('the tree back to the stable version alone', async () => {
+      const r = await treeRows();
+      return Object.keys(r.versions).length === 1 && !r.canary && /^stable · 100 % · ready/.test(r.versions[`v${v2.version}`] ?? '') ? r : undefined;
+    });
+    note(`tree after the rollback: ${JSON.stringify(rows.versions)}`);
+    fs.writeFileSync(manifestFile, manifest);
+  });
+
+  it('shows an A/B split as two versions with 50 % each, live', async () => {
+    const [v1, v2] = versions as [ModelVersion, ModelVersion];
+    const client = await api.orchestrator!.start();
+    const d = await client.call('POST /api/deployments/split', { name: DEPLOYMENT, weights: { [v1.version]: 1, [v2.version]: 1 } });
+    assert.deepStrictEqual(d.versions.map((v) => [v.version, v.role, v.weight]), [[v1.version, 'ab', 50], [v2.version, 'ab', 50]]);
+    const load = traffic(d.url!, 2);
+    try {
+      await clearChrome();
+      await vscode.commands.executeCommand('workbench.view.extension.mlops');
+      await vscode.commands.executeCommand('mlops.deployments.focus');
+      const rows = await waitFor('both arms ready with traffic in the tree', async () => {
+        const r = await treeRows();
+        const arms = [r.versions[`v${v1.version}`] ?? '', r.versions[`v${v2.version}`] ?? ''];
+        // Each arm's rate is over its last 5 s: wait until both have been taking traffic that long.
+        const rates = arms.map((x) => Number(/^A\/B · 50 % · ready · ([\d.]+) req\/s/.exec(x)?.[1] ?? 0));
+        return rates.every((x) => x > 0) && Math.max(...rates) < 1.5 * Math.min(...rates) ? r : undefined;
+      }, 20_000);
+      note(`tree during the A/B split: ${JSON.stringify(rows.versions)}`);
+      assert.match(rows.endpoint, /· serving$/);
+      assert.strictEqual(rows.canary, undefined);
+      // The picture shows what the view drew after a fresh listing, not an earlier poll.
+      const loads = api.deployments!.tree.loads;
+      api.deployments!.tree.refresh();
+      await waitFor('the view redrawn', () => (api.deployments!.tree.loads > loads ? true : undefined), 10_000);
+      await screenshot('deployments-ab-split');
+    } finally {
+      const { sent, failed } = await load.stop();
+      note(`${sent} requests during the split, ${failed} failed`);
+      assert.strictEqual(failed, 0);
+    }
+  });
+
+  it('rolls back: first the split ends, then one version back; then stops the deployment', async () => {
+    const [v1, v2] = versions as [ModelVersion, ModelVersion];
+    const ended = await vscode.commands.executeCommand<DeploymentStatus>('mlops.rollbackDeployment', { name: DEPLOYMENT });
+    assert.deepStrictEqual(ended?.versions.map((v) => [v.version, v.role, v.weight]), [[v2.version, 'stable', 100]], JSON.stringify(ended));
+    assert.match(ended.history[0]?.reason ?? '', /^ended the A\/B split v\d+ 50% \+ v\d+ 50%$/);
     const back = await vscode.commands.executeCommand<DeploymentStatus>('mlops.rollbackDeployment', { name: DEPLOYMENT });
     assert.strictEqual(back?.versions.find((v) => v.role === 'stable')?.version, v1.version, JSON.stringify(back));
     assert.strictEqual(back.history[0]?.action, 'rollback');

@@ -15,6 +15,7 @@ import type { RunSummary } from '../../protocol/types';
 import { DaemonClient } from '../../orchestrator/api-client/client';
 import { findDaemon } from '../../orchestrator/daemon/launcher';
 import { runCli, type CliResult } from './cli-harness';
+import { BROKEN_STEP, BROKEN_STEP_YAML } from './deploy-broken-step';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const SAMPLE = path.join(REPO, 'examples', 'penguins');
@@ -26,33 +27,6 @@ export const CLASSES = ['Adelie', 'Chinstrap', 'Gentoo'];
 
 export const text = (r: CliResult) => [...r.out, ...r.err].join('\n');
 
-/** A step writing two ONNX files that look right to the registry: one fails at inference, one at load. */
-const BROKEN_STEP = `
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { DataType, encodeModel } from '../lib/onnx-writer.mjs';
-const features = ${JSON.stringify(FEATURES)};
-const metadata = { feature_names: JSON.stringify(features), class_labels: JSON.stringify(${JSON.stringify(CLASSES)}) };
-const model = (nodes, initializers) => encodeModel({
-  irVersion: 8, opsetImports: [{ domain: '', version: 13 }], producerName: 'deploy-test', producerVersion: '0', modelVersion: 1, metadata,
-  graph: {
-    name: 'broken', nodes, initializers,
-    inputs: [{ name: 'input', elemType: DataType.FLOAT, shape: ['N', 9] }],
-    outputs: [{ name: 'probabilities', elemType: DataType.FLOAT, shape: ['M', 3] }, { name: 'label', elemType: DataType.INT64, shape: ['M'] }],
-  },
-});
-const tail = [
-  { opType: 'MatMul', name: 'matmul', inputs: ['reshaped', 'W'], outputs: ['logits'] },
-  { opType: 'Softmax', name: 'softmax', inputs: ['logits'], outputs: ['probabilities'], attributes: { axis: 1 } },
-  { opType: 'ArgMax', name: 'argmax', inputs: ['probabilities'], outputs: ['label'], attributes: { axis: 1, keepdims: 0 } },
-];
-const W = { name: 'W', dataType: DataType.FLOAT, dims: [7, 3], values: new Array(21).fill(0.1) };
-mkdirSync('models', { recursive: true });
-// N rows of 9 values reshaped to [-1, 7]: fails at run time unless 9N is a multiple of 7.
-writeFileSync('models/broken.onnx', model([{ opType: 'Reshape', name: 'reshape', inputs: ['input', 'shape'], outputs: ['reshaped'] }, ...tail],
-  [{ name: 'shape', dataType: DataType.INT64, dims: [2], values: [-1, 7] }, W]));
-// An operator no runtime implements: the session cannot be created.
-writeFileSync('models/unloadable.onnx', model([{ opType: 'NoSuchOperator', name: 'nope', inputs: ['input'], outputs: ['reshaped'] }, ...tail], [W]));
-`;
 
 /** A temp copy of the sample: a free port, no approvals for production, plus the `broken` step. */
 export async function penguinsWorkspace(prefix: string): Promise<{ ws: string; port: number }> {
@@ -65,7 +39,7 @@ export async function penguinsWorkspace(prefix: string): Promise<{ ws: string; p
     ['    port: 8711\n', `    port: ${port}\n`],
     // The p99 limit is the sample's 150 ms on a quiet machine; these tests share 2 busy cores.
     ['p99_ms: 150}', 'p99_ms: 1000}'],
-    ['\nmodels:\n', '\n  broken:\n    cmd: node steps/broken.mjs\n    deps: [steps/broken.mjs, lib/onnx-writer.mjs]\n    outs: [models/broken.onnx, models/unloadable.onnx]\n\nmodels:\n'],
+    ['\nmodels:\n', `\n${BROKEN_STEP_YAML}\nmodels:\n`],
   ];
   for (const [from, to] of swaps) {
     assert.ok(manifest.includes(from), `the sample has ${JSON.stringify(from)}`);

@@ -53,7 +53,7 @@ describe('version figures', () => {
     assert.ok(Math.abs(h.quantile(0.99) - 99) / 99 < 0.1, String(h.quantile(0.99)));
   });
 
-  test('the window keeps the last 60 s; totals keep everything', () => {
+  test('the window keeps the last 60 s; totals keep everything; the rate is the last 5 s', () => {
     const t0 = 1_000_000_000;
     const s = new VersionStatsTracker(t0);
     for (let i = 0; i < 100; i++) s.record(200, 1, t0 + i * 100); // 10 s of 10 req/s
@@ -61,10 +61,20 @@ describe('version figures', () => {
     let snap = s.snapshot(t0 + 10_500);
     assert.equal(snap.requests, 101);
     assert.equal(snap.errors, 1);
-    assert.ok(Math.abs(snap.reqPerSec - 101 / 10.5) < 0.05, String(snap.reqPerSec));
+    // Seconds 6..9 (40 requests) and half of second 10 (the error): 41 in 4.5 s.
+    assert.ok(Math.abs(snap.reqPerSec - 41 / 4.5) < 0.05, String(snap.reqPerSec));
+    assert.equal(s.snapshot(t0 + 30_000).reqPerSec, 0, 'traffic that stopped 20 s ago is no longer a rate');
+    assert.equal(s.snapshot(t0 + 30_000).requests, 101, 'but still counts in the 60 s window');
     snap = s.snapshot(t0 + 65_000);
     assert.equal(snap.requests, 41, 'only seconds 6..10 remain in the window (4 × 10 + the error)');
     assert.equal(snap.totalRequests, 101);
     assert.equal(snap.totalErrors, 1);
+  });
+
+  test('a version loaded 2 s ago at 20 req/s shows 20 req/s, not a ramp', () => {
+    const t0 = 2_000_000_000;
+    const s = new VersionStatsTracker(t0);
+    for (let i = 0; i < 40; i++) s.record(200, 1, t0 + i * 50);
+    assert.ok(Math.abs(s.snapshot(t0 + 2000).reqPerSec - 20) < 0.5, String(s.snapshot(t0 + 2000).reqPerSec));
   });
 });

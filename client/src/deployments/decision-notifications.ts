@@ -12,6 +12,8 @@ type Decision = Extract<DaemonEvent, { type: 'deployment-decision' }>;
 export class DecisionNotifications implements vscode.Disposable {
   /** Messages shown so far, newest last (the host tests read them: toasts cannot be read back). */
   readonly shown: string[] = [];
+  /** The ones shown as warnings (rollbacks). */
+  readonly warnings: string[] = [];
   private readonly sub: vscode.Disposable;
 
   constructor(onEvent: vscode.Event<DaemonEvent>) {
@@ -23,6 +25,7 @@ export class DecisionNotifications implements vscode.Disposable {
   private show(e: Decision): void {
     const text = decisionMessage(e);
     this.shown.push(text);
+    if (e.decision === 'rollback') this.warnings.push(text);
     const show = e.decision === 'rollback' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
     void show(`MLOps: ${text}`, 'Open Live Monitor', 'Show History').then((b) => {
       if (b === 'Open Live Monitor') void vscode.commands.executeCommand('mlops.openDeploymentMonitor', { name: e.deployment });

@@ -138,8 +138,11 @@ export function registerDeploymentCommands(ctx: Ctx, deps: Deps): void {
     const res = await withProgress(`rolling back ${d.name}…`, async () => (await source.client()).call('POST /api/deployments/rollback', { name: d.name }));
     afterChange();
     const now = stableVersion(res);
+    const split = d.versions.filter((v) => v.role === 'ab').map((v) => `v${v.version}`);
     void vscode.window.showInformationMessage(
-      d.canary ? `MLOps: ${res.name}: canary v${d.canary.version} dropped; v${now ?? from} serves all traffic.` : `MLOps: ${res.name} rolled back: v${from} → v${now}.`,
+      d.canary ? `MLOps: ${res.name}: canary v${d.canary.version} dropped; v${now ?? from} serves all traffic.`
+        : split.length ? `MLOps: ${res.name}: A/B split of ${split.join(' and ')} ended; v${now} serves all traffic.`
+          : `MLOps: ${res.name} rolled back: v${from} → v${now}.`,
       'Show History',
     ).then((b) => b && vscode.commands.executeCommand('mlops.showDeploymentHistory', { name: res.name }));
     return res;

@@ -23,9 +23,14 @@ export function versionLabel(v: ServedVersionStatus): string {
   return `v${v.version}`;
 }
 
-/** `stable · 90 % · ready · 12 req/s · 0 % errors · p99 4.1 ms` */
+/** How a role reads in the tree and the pickers. */
+export function roleText(role: ServedVersionStatus['role']): string {
+  return role === 'ab' ? 'A/B' : role;
+}
+
+/** `stable · 90 % · ready · 12 req/s · 0 % errors · p99 4.1 ms`, `A/B · 50 % · …`, `shadow · mirrored · …` */
 export function versionDescription(v: ServedVersionStatus): string {
-  const parts = [v.role, v.role === 'shadow' ? 'mirrored' : `${v.weight} %`, v.health];
+  const parts = [roleText(v.role), v.role === 'shadow' ? 'mirrored' : `${v.weight} %`, v.health];
   if (v.stats) parts.push(...statsParts(v.stats));
   return parts.join(' · ');
 }
@@ -60,9 +65,12 @@ export function decisionMessage(e: { deployment: string; decision: 'promote' | '
   return `${e.deployment}: canary v${e.version} ${e.decision === 'rollback' ? 'rolled back' : 'promoted'}${e.reason ? ` — ${e.reason}` : ''}`;
 }
 
-/** The stable version now serving, if any. */
+/** The stable version now serving; during an A/B split, the arm with the most traffic. */
 export function stableVersion(d: DeploymentStatus): number | undefined {
-  return d.versions.find((v) => v.role === 'stable')?.version;
+  const stable = d.versions.find((v) => v.role === 'stable');
+  if (stable) return stable.version;
+  const arms = d.versions.filter((v) => v.role === 'ab').sort((a, b) => b.weight - a.weight || a.version - b.version);
+  return arms[0]?.version;
 }
 
 /** Health of the whole endpoint, for its icon. */

@@ -23,6 +23,19 @@ const HEALTH_ICON: Record<ReturnType<typeof endpointHealth>, [string, string?]> 
   stopped: ['circle-slash', 'disabledForeground'],
 };
 
+const ROLE_ICON: Record<ServedVersionStatus['role'], [string, string?]> = {
+  stable: ['circle-filled', 'testing.iconPassed'],
+  canary: ['beaker', 'charts.yellow'],
+  ab: ['git-compare', 'charts.blue'],
+  shadow: ['mirror', 'descriptionForeground'],
+};
+const ROLE_TOOLTIP: Record<ServedVersionStatus['role'], string> = {
+  stable: 'stable',
+  canary: 'canary',
+  ab: 'one arm of an A/B split (Roll Back ends the split)',
+  shadow: 'shadow',
+};
+
 /**
  * Endpoints (name, model, state, URL) → the versions they serve (role, traffic share, health,
  * req/s, error rate, p99) and a running canary's progress. Manifest deployments that are not
@@ -125,11 +138,11 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
         const item = new vscode.TreeItem(versionLabel(v));
         item.id = `deployment:${d.name}/v${v.version}`;
         item.description = versionDescription(v);
-        const icon = v.health === 'failed' ? ['error', 'testing.iconFailed'] : v.health !== 'ready' ? ['loading~spin'] : v.role === 'canary' ? ['beaker', 'charts.yellow'] : v.role === 'shadow' ? ['mirror'] : ['circle-filled', 'testing.iconPassed'];
+        const icon = v.health === 'failed' ? ['error', 'testing.iconFailed'] : v.health !== 'ready' ? ['loading~spin'] : ROLE_ICON[v.role];
         item.iconPath = new vscode.ThemeIcon(icon[0]!, icon[1] ? new vscode.ThemeColor(icon[1]) : undefined);
         const s = v.stats;
         item.tooltip = new vscode.MarkdownString(
-          `**${d.model} v${v.version}** — ${v.role}, ${v.role === 'shadow' ? 'mirrored traffic' : `${v.weight} % of traffic`}, ${v.health} (${v.flavor})` +
+          `**${d.model} v${v.version}** — ${ROLE_TOOLTIP[v.role]}, ${v.role === 'shadow' ? 'a copy of every request, answers logged only' : `${v.weight} % of traffic`}, ${v.health} (${v.flavor})` +
             (s ? `\n\nlast minute: ${s.requests} requests, ${s.errors} errors, p50 ${s.p50Ms.toFixed(1)} ms, p99 ${s.p99Ms.toFixed(1)} ms\n\nsince loaded: ${s.totalRequests} requests, ${s.totalErrors} errors${s.retried ? `, ${s.retried} retried on stable` : ''}` : ''),
         );
         item.contextValue = `mlops.deploymentVersion.${v.role}`;

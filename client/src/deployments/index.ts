@@ -24,6 +24,8 @@ export interface DeploymentsApi {
   tree: DeploymentsTree;
   monitor(name: string): MonitorPanel | undefined;
   readonly notifications: readonly string[];
+  /** Those of them shown as warnings (automatic rollbacks). */
+  readonly warnings: readonly string[];
 }
 
 export function registerDeployments(ctx: Ctx, conn: OrchestratorConnection, extensionUri: vscode.Uri): DeploymentsApi {
@@ -76,5 +78,5 @@ export function registerDeployments(ctx: Ctx, conn: OrchestratorConnection, exte
   );
 
   registerDeploymentCommands(ctx, { source, tree, responses, openMonitor });
-  return { tree, monitor: (name) => monitors.get(name), notifications: decisions.shown };
+  return { tree, monitor: (name) => monitors.get(name), notifications: decisions.shown, warnings: decisions.warnings };
 }

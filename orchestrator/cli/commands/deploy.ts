@@ -5,7 +5,9 @@
  *   mlops canary NAME VERSION [--weight W] send W % of NAME's traffic to VERSION; the
  *                                          manifest's policy promotes or rolls it back
  *   mlops deployments promote NAME         promote the running canary now
- *   mlops rollback NAME                    drop the canary, else go back one stable version
+ *   mlops ab NAME V1=W1 V2=W2 …            split traffic A/B (versions or aliases, relative weights)
+ *   mlops shadow NAME VERSION | --stop     mirror every request to VERSION (answers only logged)
+ *   mlops rollback NAME                    drop the canary or end the split, else go back one stable version
  *   mlops undeploy NAME                    stop serving
  *   mlops deployments [NAME]               list (or show one, with history)
  *   mlops predict NAME --input F.csv       batch predictions through the deployment
@@ -18,7 +20,7 @@ import { DaemonClient } from '../../api-client/client';
 import { ensureDaemon, findDaemon } from '../../daemon/launcher';
 import { mlopsPaths } from '../../daemon/paths';
 import { DeploymentManager } from '../../deployments/manager';
-import { parseVersion } from '../../registry/refs';
+import { checkName, parseVersion } from '../../registry/refs';
 import { runCommand, type Output } from '../output';
 import { cliToken } from '../registry-access';
 import { cliLaunchOptions, workspaceOf } from '../workspace-access';
@@ -65,8 +67,37 @@ export function addDeployCommands(program: Command, io: Output, cwd: string, set
       })));
 
   program
+    .command('ab')
+    .description("split a running deployment's traffic between versions for an A/B test: each KEY=WEIGHT names a version (3 or v3) or an alias (production) and its relative weight; weights are normalised to whole percents. `mlops rollback NAME` ends the split")
+    .argument('<name>', 'the deployment')
+    .argument('<split...>', 'two or more KEY=WEIGHT, e.g. 1=50 2=50 or production=80 challenger=20')
+    .option('--json', 'print the deployment as JSON')
+    .addHelpText('after', '\nWith rollout.sticky set in mlops.yaml, requests carrying the same value of that header always reach the same version.')
+    .action(act(async (name: string, split: string[], opts: Json) =>
+      change(opts, 'A/B split', () => {
+        const weights = splitArgs(split);
+        return (c) => c.call('POST /api/deployments/split', { name, weights });
+      })));
+
+  program
+    .command('shadow')
+    .description("mirror every request of a running deployment to VERSION (a version or an alias): its answers go to the request log with role shadow, never to the client; --stop ends mirroring")
+    .argument('<name>', 'the deployment')
+    .argument('[version]', 'the version to mirror to (3, v3 or an alias such as staging)')
+    .option('--stop', 'stop mirroring')
+    .option('--json', 'print the deployment as JSON')
+    .action(act(async (name: string, version: string | undefined, opts: Json & { stop?: boolean }) =>
+      change(opts, opts.stop ? 'shadow stopped' : 'shadow started', () => {
+        if (opts.stop && version !== undefined) throw new MlopsError('BAD_REQUEST', `give a version to mirror to or --stop, not both`);
+        if (opts.stop) return (c) => c.call('POST /api/deployments/shadow', { name, stop: true });
+        if (version === undefined) throw new MlopsError('BAD_REQUEST', `give the version to mirror to (mlops shadow ${name} 3) or --stop`);
+        const target = /^v?\d+$/.test(version) ? { version: parseVersion(version) } : { alias: checkName(version, 'alias') };
+        return (c) => c.call('POST /api/deployments/shadow', { name, ...target });
+      })));
+
+  program
     .command('rollback')
-    .description('on a deployment: drop the running canary (no failed requests), else go back to the previous stable version; `mlops models rollback` moves an alias instead')
+    .description('on a deployment: drop the running canary or end the A/B split (no failed requests), else go back to the previous stable version; `mlops models rollback` moves an alias instead')
     .argument('<name>', 'the deployment')
     .option('--json', 'print the deployment as JSON')
     .action(act(async (name: string, opts: Json) => change(opts, 'rolled back', () => (c) => c.call('POST /api/deployments/rollback', { name }))));
@@ -134,6 +165,19 @@ async function readDeployments(ws: string, name: string | undefined): Promise<De
   }
   const offline = DeploymentManager.offline(mlopsPaths(ws));
   return name !== undefined ? [await offline.get(name)] : offline.list();
+}
+
+/** `1=50 2=50` → {"1": 50, "2": 50}; keys are checked by the daemon (versions or aliases). */
+function splitArgs(args: string[]): Record<string, number> {
+  const weights: Record<string, number> = {};
+  for (const a of args) {
+    const m = /^([^=\s]+)=(\d+(?:\.\d+)?)$/.exec(a.trim());
+    if (!m) throw new MlopsError('BAD_REQUEST', `"${a}" is not KEY=WEIGHT (e.g. 2=50 or challenger=20: a version or alias, and a weight of 0 or more)`);
+    if (m[1]! in weights) throw new MlopsError('BAD_REQUEST', `"${m[1]}" is given twice`);
+    weights[m[1]!] = Number(m[2]);
+  }
+  if (Object.keys(weights).length < 2) throw new MlopsError('BAD_REQUEST', 'an A/B split needs at least two KEY=WEIGHT, e.g. mlops ab NAME 1=50 2=50');
+  return weights;
 }
 
 function percentOption(raw: string): number {

@@ -26,7 +26,7 @@ export function printDeployments(io: Output, list: DeploymentStatus[]): void {
         i === 0 ? (d.url ?? '-') : '',
         `v${v.version}`,
         v.role,
-        `${v.weight}%`,
+        v.role === 'shadow' ? 'mirror' : `${v.weight}%`,
         v.health,
         s ? s.reqPerSec.toFixed(1) : '-',
         s ? percent(s.errorRate) : '-',
@@ -47,6 +47,10 @@ export function printDeployment(io: Output, d: DeploymentStatus): void {
     const back = [c.rollbackErrorRate !== undefined ? `error rate > ${percent(c.rollbackErrorRate)}` : '', c.rollbackP99Ms !== undefined ? `p99 > ${c.rollbackP99Ms} ms` : ''].filter(Boolean).join(' or ');
     io.out(`canary: v${c.version} at ${c.weight}% since ${formatTime(c.startedAt)}; promote after ${promote || 'an operator says so'}; roll back if ${back || 'an operator says so'}`);
   }
+  const split = d.versions.filter((v) => v.role === 'ab');
+  if (split.length) io.out(`A/B split: ${split.map((v) => `v${v.version} ${v.weight}%`).join(' + ')}; mlops rollback ${d.name} ends it`);
+  const mirror = d.versions.find((v) => v.role === 'shadow');
+  if (mirror) io.out(`shadow: v${mirror.version} gets a copy of every request (answers logged, not returned); mlops shadow ${d.name} --stop ends it`);
   if (d.previousVersion !== undefined) io.out(`rollback goes to: v${d.previousVersion}`);
   if (d.versions.length) {
     io.out('');
@@ -67,10 +71,10 @@ export function printDeployment(io: Output, d: DeploymentStatus): void {
   }
 }
 
-/** `v1 (stable 90%) + v2 (canary 10%)` */
+/** `v1 (stable 90%) + v2 (canary 10%)`, `v1 (ab 50%) + v2 (ab 50%)`, `v1 (stable 100%) + v3 (shadow, mirrored)` */
 export function servingLine(d: DeploymentStatus): string {
   if (d.versions.length === 0) return 'nothing';
-  return d.versions.map((v) => `v${v.version} (${v.role} ${v.weight}%)`).join(' + ');
+  return d.versions.map((v) => `v${v.version} (${v.role === 'shadow' ? 'shadow, mirrored' : `${v.role} ${v.weight}%`})`).join(' + ');
 }
 
 function percent(x: number): string {
