@@ -1,6 +1,7 @@
 // The A/B demo on flights-200k (examples/flights), shared by monitor-ab.test.ts and
 // `npm run demo:ab` (scripts/demo-ab.ts): a temp copy of the sample with two trained and
-// registered versions (distance only; distance and hour), v1 deployed and v2 as a 50 % split,
+// registered versions (distance only; distance and hour), v1 (production) and v2
+// (challenger) deployed as the manifest's 50/50 A/B split,
 // traffic replayed from data/prepared/traffic.csv in requests of 100 rows with request ids,
 // and the true labels sent back with `mlops feedback --file`.
 import * as fs from 'node:fs';
@@ -54,9 +55,9 @@ export async function setUpAb(say: Say = () => undefined): Promise<AbSetup> {
     say(`  registered ${AB_MODEL} v${v.version} (trained on ${features}): held-out accuracy ${registered[v.version]!.toFixed(4)}`);
   }
   await cli(ws, 'models', 'alias', `${AB_MODEL}@production`, '1');
-  await cli(ws, 'deploy', AB_DEPLOYMENT);
-  const split = (await cli(ws, 'canary', AB_DEPLOYMENT, '2', '--weight', '50', '--json')).json[0] as DeploymentStatus;
-  say(`mlops deploy ${AB_DEPLOYMENT}; mlops canary ${AB_DEPLOYMENT} 2 --weight 50: serving ${split.versions.map((v) => `v${v.version} ${v.weight} %`).join(', ')}`);
+  await cli(ws, 'models', 'alias', `${AB_MODEL}@challenger`, '2');
+  const split = (await cli(ws, 'deploy', AB_DEPLOYMENT, '--json')).json[0] as DeploymentStatus;
+  say(`mlops deploy ${AB_DEPLOYMENT} (rollout.strategy ab: production 50, challenger 50): serving ${split.versions.map((v) => `v${v.version} ${v.role} ${v.weight} %`).join(', ')}`);
   const d = await findDaemon(ws);
   if (!d) throw new Error('the daemon is not running');
   return { ws, url: split.url!, token: d.token, registered };

@@ -36,7 +36,7 @@ after(async () => {
 
 const acc = (v: number) => seen.byVersion[v]!.right / seen.byVersion[v]!.n;
 
-describe('A/B verdict from feedback on flights-200k (mlops canary --weight 50, feedback, monitor)', { timeout: 120_000 }, () => {
+describe('A/B verdict from feedback on flights-200k (rollout.strategy ab, feedback, monitor)', { timeout: 120_000 }, () => {
   it('the two versions were registered with different held-out accuracy', () => {
     assert.ok(s!.registered[2]! > s!.registered[1]! + 0.01, JSON.stringify(s!.registered));
   });
