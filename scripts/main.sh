@@ -3,7 +3,8 @@
 # project end to end with the headless CLI: validate the manifest, run the pipeline (train a
 # real classifier on the Palmer penguins, export ONNX, evaluate it with onnxruntime-node),
 # print the run summary; run it again to show every step skipped from the cache; register the
-# model from the run and move its staging alias (the manifest's accuracy gate is checked).
+# model from the run and move its staging alias (the manifest's accuracy gate is checked);
+# serve it, score the held-out rows through the endpoint, export the pipeline to Argo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund
@@ -24,5 +25,14 @@ if $MLOPS run --help >/dev/null 2>&1; then
   VERSION=$($MLOPS models register penguins-classifier --run "$RUN" --json | node -e "let s='';process.stdin.on('data',d=>s+=d).on('end',()=>console.log(JSON.parse(s).version))")
   $MLOPS models alias "penguins-classifier@staging" "$VERSION"
   $MLOPS models versions penguins-classifier
+  echo "== serve it: ONNX Runtime in a model server on 127.0.0.1 (workspace token required)"
+  $MLOPS deploy penguins-api "$VERSION"
+  echo "== batch predictions through the endpoint (Open Inference Protocol v2 and /predict are live too)"
+  $MLOPS predict penguins-api --input data/prepared/test.csv --output .mlops/predictions.csv --keep id,species
+  head -4 .mlops/predictions.csv
+  $MLOPS deployments
+  echo "== compile the same manifest to an Argo Workflow (validated against Argo's schema in the tests)"
+  $MLOPS export argo --image node:20 -o .mlops/penguins.argo.yaml
+  $MLOPS undeploy penguins-api
   $MLOPS daemon stop >/dev/null 2>&1 || true
 fi
