@@ -1,4 +1,5 @@
 import * as assert from 'node:assert';
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { activateExtension, mlopsDiagnostics, note, screenshot, waitFor, workspaceUri } from './util';
 
@@ -10,6 +11,7 @@ function exportEditor(): vscode.TextEditor | undefined {
 describe('export: the exported workflow beside the manifest (real VS Code)', function () {
   this.timeout(60_000);
   let manifest: vscode.TextEditor;
+  let original = '';
 
   before(async () => {
     await activateExtension();
@@ -17,13 +19,21 @@ describe('export: the exported workflow beside the manifest (real VS Code)', fun
     await vscode.commands.executeCommand('workbench.action.closePanel');
     await vscode.commands.executeCommand('workbench.action.closeSidebar');
     await vscode.commands.executeCommand('workbench.action.closeAuxiliaryBar');
+    original = fs.readFileSync(workspaceUri('mlops.yaml').fsPath, 'utf8');
     manifest = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(workspaceUri('mlops.yaml')), vscode.ViewColumn.One);
   });
 
   after(async () => {
-    // Leave the shared workspace as it was for the other suites.
-    await vscode.window.showTextDocument(manifest.document, vscode.ViewColumn.One);
-    await vscode.commands.executeCommand('workbench.action.files.revert');
+    // Leave the shared workspace as it was for the other suites, on disk and in the editor: a
+    // later suite's run saves dirty documents, and a revert of whatever editor is active can miss.
+    const doc = await vscode.workspace.openTextDocument(workspaceUri('mlops.yaml'));
+    if (doc.getText() !== original) {
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(doc.uri, new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), original);
+      await vscode.workspace.applyEdit(edit);
+    }
+    if (doc.isDirty) await doc.save();
+    assert.strictEqual(fs.readFileSync(doc.uri.fsPath, 'utf8'), original, 'mlops.yaml is back as it was');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 

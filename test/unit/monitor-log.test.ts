@@ -13,8 +13,9 @@ import { monitorStatus } from '../../orchestrator/monitoring/monitor-status';
 import { readRequestLog } from '../../orchestrator/monitoring/request-log';
 import { loadManifest } from '../../orchestrator/pipelines/load';
 import { runCli } from './cli-harness';
+import { trainedPenguins } from './trained-penguins';
 
-const SAMPLE = path.join(__dirname, '../../examples/penguins');
+const SAMPLE = trainedPenguins();
 const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_mass_g', 'island_Biscoe', 'island_Dream', 'island_Torgersen', 'sex_FEMALE', 'sex_MALE'];
 let ws = '';
 let reqDir = '';

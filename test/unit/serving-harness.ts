@@ -9,9 +9,11 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ServedVersion, ServerMessage, ServingConfig } from '../../protocol/serving';
 import { startModelServer, type ModelServerHandle, type ServerTuning } from '../../orchestrator/serving';
+import { trainedPenguins } from './trained-penguins';
 
 export const REPO = path.resolve(__dirname, '../..');
-export const PENGUINS = path.join(REPO, 'examples/penguins');
+/** A trained temp copy of the sample (its lib/, serving/, models/penguins.json). */
+export const PENGUINS = trainedPenguins();
 export const TOKEN = 'a'.repeat(64);
 
 export interface PenguinModel {
