@@ -18,9 +18,11 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import * as esbuild from 'esbuild';
 import type { ServerMessage, ServingConfig } from '../protocol/serving';
+import { trainedPenguins } from '../test/unit/trained-penguins';
 
 const REPO = path.resolve(__dirname, '..');
-const MODEL = path.join(REPO, 'examples/penguins/models/penguins.onnx');
+// Trained for the bench in a temp copy of the sample, as the tests do (a clean clone has no model).
+const MODEL = path.join(trainedPenguins(), 'models/penguins.onnx');
 const TOKEN = 'b'.repeat(64);
 const ROW = [39.1, 18.7, 181, 3750, 0, 0, 1, 0, 1];
 const ROUNDS = 3;
@@ -82,6 +84,7 @@ async function startOurs(dir: string): Promise<{ child: ChildProcess; port: numb
   });
   const options = { deployment: 'bench', port: 0, auth: 'token', dir };
   const child = fork(bundle, [JSON.stringify(options)], {
+    execArgv: process.env.MLOPS_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.MLOPS_BENCH_PROF}`] : [],
     env: { ...process.env, MLOPS_SERVING_TOKEN: TOKEN, MLOPS_HOME: REPO },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
