@@ -111,7 +111,7 @@ function renderHeader(d: DeploymentStatus): void {
       'tr',
       { 'data-version': String(v.version) },
       htmlEl('td', {}, sw, `v${v.version}`),
-      htmlEl('td', {}, v.role),
+      htmlEl('td', {}, v.role === 'ab' ? 'A/B' : v.role),
       htmlEl('td', { class: 'num' }, v.role === 'shadow' ? 'mirror' : `${v.weight} %`),
       htmlEl('td', { class: `health-${v.health}` }, v.health),
       htmlEl('td', { class: 'num' }, s ? formatNumber(Number(s.reqPerSec.toFixed(1))) : '–'),
@@ -179,7 +179,8 @@ function options(theme: Theme, unit: string, type: 'linear' | 'logarithmic'): No
       y: { type, beginAtZero: type === 'linear', grid: { color: theme.grid }, border: { color: theme.grid }, ticks: { color: theme.muted, font, callback: (v) => formatNumber(Number(v)) }, title: { display: true, text: type === 'logarithmic' ? `${unit} (log)` : unit, color: theme.muted, font } },
     },
     plugins: {
-      legend: { position: 'bottom', labels: { color: theme.foreground, font, boxWidth: 14, boxHeight: 2 } },
+      // A line with nothing drawn in the window (a version that took no requests) has no legend entry either.
+      legend: { position: 'bottom', labels: { color: theme.foreground, font, boxWidth: 14, boxHeight: 2, filter: (item, data) => (data.datasets[item.datasetIndex ?? -1]?.data ?? []).some((p) => typeof (p as Point | null)?.y === 'number') } },
       tooltip: {
         backgroundColor: theme.background,
         titleColor: theme.foreground,
@@ -232,12 +233,18 @@ function addSamples(list: DeploymentSample[], reset: boolean): void {
     arr.push(s);
   }
   const latest = Math.max(0, ...[...samples.values()].map((a) => a[a.length - 1]?.at ?? 0));
-  for (const arr of samples.values()) {
+  let goneVersion = false;
+  for (const [version, arr] of samples) {
     let drop = 0;
     while (drop < arr.length && arr[drop]!.at < latest - WINDOW_MS) drop++;
     if (drop) arr.splice(0, drop);
+    // A version unloaded (a rolled-back canary, an ended split) leaves the charts and their legends once its last sample scrolls out.
+    if (arr.length === 0) {
+      samples.delete(version);
+      goneVersion = true;
+    }
   }
-  if (reset || newVersion || charts.size === 0) {
+  if (reset || newVersion || goneVersion || charts.size === 0) {
     buildCharts();
     return;
   }

@@ -29,7 +29,8 @@ async function screenshot(name: string): Promise<void> {
  * from the signature and a refused one, a canary taking 10 % that the model server promotes
  * by itself after the manifest's 200 requests under real load, the notification of that
  * decision, the Live Monitor's charts, a canary that fails at inference rolled back by itself
- * under load with no failed client request and a warning, an A/B split shown as 50/50, the
+ * under load with no failed client request and a warning, an A/B split shown as 50/50, a
+ * shadow mirroring to that broken version with no failed client request, the
  * rollbacks (end of the split, then one version back) and Stop. Run on its own:
  * MLOPS_HOST_SUITE=deployments.
  */
@@ -48,6 +49,8 @@ describe('deployments from the extension (real VS Code, real daemon, real model 
   let token: string;
   const versions: ModelVersion[] = [];
   let monitor: MonitorPanel | undefined;
+  /** The version whose model fails at inference (registered by the canary rollback test; mirrored to later). */
+  let brokenVersion: number | undefined;
 
   async function endpoint(): Promise<Extract<DeploymentNode, { kind: 'endpoint' }>> {
     api.deployments!.tree.refresh();
@@ -276,6 +279,7 @@ describe('deployments from the extension (real VS Code, real daemon, real model 
     assert.strictEqual(run?.status, 'succeeded', JSON.stringify(run));
     const broken = await vscode.commands.executeCommand<ModelVersion>('mlops.registerModel', { runId: run.runId, model: MODEL, artifact: 'models/broken.onnx' });
     assert.ok(broken, 'the broken model was registered');
+    brokenVersion = broken.version;
     const d = await (await api.orchestrator!.start()).call('GET /api/deployments/get', { name: DEPLOYMENT });
     const decided = new Promise<{ decision: string; version: number; reason: string }>((resolve) => {
       const sub = api.orchestrator!.onEvent((e) => {
@@ -309,11 +313,23 @@ describe('deployments from the extension (real VS Code, real daemon, real model 
     fs.writeFileSync(manifestFile, manifest);
   });
 
-  it('shows an A/B split as two versions with 50 % each, live', async () => {
+  it('splits traffic A/B through the command, refuses a one-version split with the daemon\'s reason, and shows 50 % each, live', async () => {
     const [v1, v2] = versions as [ModelVersion, ModelVersion];
-    const client = await api.orchestrator!.start();
-    const d = await client.call('POST /api/deployments/split', { name: DEPLOYMENT, weights: { [v1.version]: 1, [v2.version]: 1 } });
-    assert.deepStrictEqual(d.versions.map((v) => [v.version, v.role, v.weight]), [[v1.version, 'ab', 50], [v2.version, 'ab', 50]]);
+    const errors: string[] = [];
+    const original = vscode.window.showErrorMessage;
+    (vscode.window as { showErrorMessage: unknown }).showErrorMessage = (msg: string) => {
+      errors.push(msg);
+      return Promise.resolve(undefined);
+    };
+    try {
+      const refused = await vscode.commands.executeCommand<DeploymentStatus>('mlops.splitTraffic', { name: DEPLOYMENT, weights: { [v1.version]: 1 } });
+      assert.strictEqual(refused, undefined);
+    } finally {
+      (vscode.window as { showErrorMessage: unknown }).showErrorMessage = original;
+    }
+    assert.match(errors.join('\n'), /^MLOps: weights needs at least two versions, e\.g\. \{"1": 50, "2": 50\}$/);
+    const d = (await vscode.commands.executeCommand<DeploymentStatus>('mlops.splitTraffic', { name: DEPLOYMENT, weights: { [v1.version]: 1, [v2.version]: 1 } }))!;
+    assert.deepStrictEqual(d?.versions.map((v) => [v.version, v.role, v.weight]), [[v1.version, 'ab', 50], [v2.version, 'ab', 50]]);
     const load = traffic(d.url!, 2);
     try {
       await clearChrome();
@@ -339,6 +355,39 @@ describe('deployments from the extension (real VS Code, real daemon, real model 
       note(`${sent} requests during the split, ${failed} failed`);
       assert.strictEqual(failed, 0);
     }
+  });
+
+  it('mirrors to a shadow that fails at inference without a client noticing, shown as mirrored in the tree, and stops it', async () => {
+    assert.ok(brokenVersion !== undefined, 'the broken version was registered');
+    const started = await vscode.commands.executeCommand<DeploymentStatus>('mlops.startShadow', { name: DEPLOYMENT, version: brokenVersion });
+    assert.deepStrictEqual(started?.versions.filter((v) => v.role === 'shadow').map((v) => [v.version, v.weight]), [[brokenVersion, 0]], JSON.stringify(started));
+    const load = traffic(started.url!, 2);
+    try {
+      const rows = await waitFor('the shadow ready and mirroring in the tree', async () => {
+        const r = await treeRows();
+        const rate = Number(/^shadow · mirrored · ready · ([\d.]+) req\/s/.exec(r.versions[`v${brokenVersion}`] ?? '')?.[1] ?? 0);
+        return rate > 0 ? r : undefined;
+      }, 20_000);
+      note(`tree with the shadow: ${JSON.stringify(rows.versions)}`);
+      // The arms keep their traffic; the shadow's failures are its own (the broken model fails every request).
+      assert.match(rows.versions[`v${brokenVersion}`]!, /· 100 % errors ·/);
+      for (const v of versions) assert.match(rows.versions[`v${v.version}`]!, /^A\/B · 50 % · ready · [\d.]+ req\/s · 0 % errors/);
+      // The endpoint's menu offers Stop Shadow (package.json matches `.shadow`).
+      assert.match(String(api.deployments!.tree.getTreeItem(await endpoint()).contextValue), /^mlops\.deployment\.serving.*\.ab\.shadow$/);
+      const loads = api.deployments!.tree.loads;
+      api.deployments!.tree.refresh();
+      await waitFor('the view redrawn', () => (api.deployments!.tree.loads > loads ? true : undefined), 10_000);
+      await screenshot('deployments-shadow');
+    } finally {
+      const { sent, failed } = await load.stop();
+      note(`${sent} requests while mirroring to the broken v${brokenVersion}, ${failed} failed`);
+      assert.strictEqual(failed, 0, 'no client saw the shadow fail');
+    }
+    const stopped = await vscode.commands.executeCommand<DeploymentStatus>('mlops.stopShadow', { name: DEPLOYMENT });
+    assert.ok(stopped && !stopped.versions.some((v) => v.role === 'shadow'), JSON.stringify(stopped));
+    assert.strictEqual(stopped.history[0]?.reason, 'stopped mirroring');
+    const rows = await treeRows();
+    assert.deepStrictEqual(Object.keys(rows.versions).sort(), versions.map((v) => `v${v.version}`).sort());
   });
 
   it('rolls back: first the split ends, then one version back; then stops the deployment', async () => {

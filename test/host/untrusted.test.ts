@@ -43,4 +43,41 @@ describe('untrusted workspace (Workspace Trust on, folder not trusted)', () => {
       (vscode.window as { showWarningMessage: unknown }).showWarningMessage = original;
     }
   });
+
+  it('refuses every deployment command with the reason, and serves nothing', async () => {
+    const shown: string[] = [];
+    const original = vscode.window.showWarningMessage;
+    (vscode.window as { showWarningMessage: unknown }).showWarningMessage = (msg: string) => {
+      shown.push(msg);
+      return Promise.resolve(undefined);
+    };
+    // Arguments that would act at once in a trusted workspace (no pick, no confirmation).
+    const name = 'penguins-api';
+    const calls: [string, unknown][] = [
+      ['mlops.deployModel', { name, version: 1, confirm: true }],
+      ['mlops.startCanary', { name, version: 2, weight: 10 }],
+      ['mlops.splitTraffic', { name, weights: { 1: 50, 2: 50 } }],
+      ['mlops.startShadow', { name, version: 2 }],
+      ['mlops.stopShadow', { name }],
+      ['mlops.rollbackDeployment', { name }],
+      ['mlops.undeploy', { name, confirm: true }],
+      ['mlops.sendTestRequest', { name, send: true }],
+    ];
+    try {
+      for (const [id, arg] of calls) {
+        const before = shown.length;
+        const outcome = await vscode.commands.executeCommand(id, arg).then((r) => ({ result: r }), (e: Error) => ({ refusal: e.message }));
+        const said = shown.slice(before);
+        note(`${id}: ${'refusal' in outcome ? `refused: ${outcome.refusal}` : `returned ${JSON.stringify(outcome.result)}`}; messages: ${JSON.stringify(said)}`);
+        if ('result' in outcome) {
+          assert.strictEqual(outcome.result, undefined, `${id} did nothing`);
+          assert.ok(said.some((m) => /untrusted workspace/.test(m)), `${id} explains the refusal: ${JSON.stringify(said)}`);
+        }
+      }
+      assert.ok(!fs.existsSync(workspaceUri('.mlops', 'deployments').fsPath), 'no deployment was started');
+      assert.ok(!fs.existsSync(workspaceUri('.mlops').fsPath), 'no daemon was started');
+    } finally {
+      (vscode.window as { showWarningMessage: unknown }).showWarningMessage = original;
+    }
+  });
 });

@@ -18,6 +18,7 @@ import type { DeploymentsConnection } from './deployments-connection';
 import type { DeploymentNode, DeploymentsTree } from './deployments-tree';
 import type { MonitorPanel } from './monitor-panel';
 import { deploymentOfRequest, requestFile, type ResponseDocuments } from './request-documents';
+import { registerTrafficCommands } from './traffic-commands';
 import { buildTestRequest, exampleRow, formatJson, responseText, sendTestRequest, type TestResponse } from './test-request';
 
 /** A deployment named by a tree node, `{name}` or a plain string. */
@@ -32,6 +33,15 @@ interface Deps {
   tree: DeploymentsTree;
   responses: ResponseDocuments;
   openMonitor(name: string): Promise<MonitorPanel | undefined>;
+}
+
+/** What every deployment command uses: trust and error handling, the target deployment, the registry. */
+export interface CommandKit {
+  command<A extends unknown[], R>(id: string, what: string, fn: (...args: A) => Promise<R | undefined>): void;
+  target(arg: DeploymentArg | undefined, title: string, filter: (d: DeploymentStatus) => boolean, none: string): Promise<DeploymentStatus | undefined>;
+  registry(): Promise<RegistryClient>;
+  withProgress<T>(title: string, fn: () => Promise<T>): Promise<T>;
+  afterChange(): void;
 }
 
 function nameOf(arg: DeploymentArg | undefined): string | undefined {
@@ -80,6 +90,7 @@ export function registerDeploymentCommands(ctx: Ctx, deps: Deps): void {
   }
 
   ctx.registerCommand('mlops.refreshDeployments', () => tree.refresh());
+  registerTrafficCommands({ command, target, registry, withProgress, afterChange }, source, deps.openMonitor);
 
   command('mlops.deployModel', 'Deploying a model', async (arg?: DeploymentArg | DeployArgs): Promise<DeploymentStatus | undefined> => {
     const d = await target(arg, 'MLOps: Deploy which deployment of mlops.yaml?', () => true, 'mlops.yaml declares no deployments. Add one under `deployments:` (a name and the model it serves).');

@@ -80,3 +80,70 @@ export async function askWeight(defaultWeight: number, version: number): Promise
 export function busyVersions(d: DeploymentStatus): number[] {
   return [stableVersion(d), d.canary?.version].filter((v): v is number => v !== undefined);
 }
+
+/** The manifest's `rollout.ab.weights` by version number (aliases resolved on `model`); keys that resolve to nothing are left out. */
+export function manifestSplit(spec: Deployment | undefined, model: RegisteredModel): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const [key, weight] of Object.entries(spec?.rollout?.ab?.weights ?? {})) {
+    const version = /^v?\d+$/.test(key) ? Number(key.replace(/^v/, '')) : model.aliases[key];
+    if (version !== undefined) out.set(version, weight);
+  }
+  return out;
+}
+
+/** Two or more registered versions, newest first, `preselected` ticked. */
+export async function pickVersions(versions: ModelVersion[], opts: { title: string; exclude?: number[]; preselected: number[] }): Promise<number[] | undefined> {
+  const usable = versions.filter((v) => !opts.exclude?.includes(v.version));
+  if (usable.length < 2) {
+    void vscode.window.showInformationMessage(`MLOps: an A/B split needs two registered versions that take no other role; register another from a run first (MLOps: Register Model from Run…).`);
+    return undefined;
+  }
+  const items = usable.map((v) => {
+    const km = keyMetric(v.metrics);
+    return {
+      label: `v${v.version}`,
+      description: [v.aliases.map((a) => `@${a}`).join(' '), km ? `${km[0]} ${formatMetric(km[1])}` : ''].filter(Boolean).join(' · '),
+      detail: `run ${v.runId.slice(0, 8)} · registered ${new Date(v.createdAt).toLocaleString()}`,
+      picked: opts.preselected.includes(v.version),
+      version: v.version,
+    };
+  });
+  for (;;) {
+    const picks = await vscode.window.showQuickPick(items, { title: opts.title, canPickMany: true, placeHolder: 'Tick two or more versions to split traffic between' });
+    if (!picks) return undefined;
+    if (picks.length >= 2) return picks.map((p) => p.version).sort((a, b) => a - b);
+    void vscode.window.showWarningMessage('MLOps: tick at least two versions for an A/B split.');
+    for (const it of items) it.picked = picks.some((p) => p.version === it.version);
+  }
+}
+
+/** `50/50`-style relative weights for `versions` (in order); each whole and ≥ 0, at least two above 0. */
+export function parseSplitWeights(text: string, count: number): number[] | string {
+  const parts = text.split('/').map((s) => s.trim());
+  if (parts.length !== count) return `give ${count} weights separated by /, one per version`;
+  if (!parts.every((p) => /^\d+(\.\d+)?$/.test(p))) return 'each weight is a number of 0 or more, e.g. 50/50 or 80/20';
+  const weights = parts.map(Number);
+  if (weights.filter((w) => w > 0).length < 2) return 'at least two versions need a weight above 0';
+  return weights;
+}
+
+export async function askSplitWeights(versions: number[], prefill: number[], from: string): Promise<Record<string, number> | undefined> {
+  const text = await vscode.window.showInputBox({
+    title: `A/B split of ${versions.map((v) => `v${v}`).join(' / ')}: relative weights`,
+    prompt: `One weight per version, separated by / (${from}); they are normalised to whole percents.`,
+    value: prefill.join('/'),
+    validateInput: (s) => {
+      const r = parseSplitWeights(s, versions.length);
+      return typeof r === 'string' ? r : undefined;
+    },
+  });
+  if (text === undefined) return undefined;
+  const weights = parseSplitWeights(text, versions.length) as number[];
+  return Object.fromEntries(versions.map((v, i) => [String(v), weights[i]!]));
+}
+
+/** Equal whole weights for `n` versions: 50/50, 34/33/33. */
+export function evenWeights(n: number): number[] {
+  const base = Math.floor(100 / n);
+  return Array.from({ length: n }, (_, i) => base + (i < 100 - base * n ? 1 : 0));
+}

@@ -130,7 +130,10 @@ export class DeploymentsTree implements vscode.TreeDataProvider<DeploymentNode>,
             (d.error ? `\n\n$(error) ${d.error}` : ''),
           true,
         );
-        item.contextValue = `mlops.deployment.${d.state}${d.canary ? '.canary' : ''}${d.previousVersion !== undefined ? '.rollback' : ''}`;
+        // Suffixes the menus match on (package.json `viewItem`): what Promote, Roll Back, Stop Shadow apply to.
+        const split = d.versions.some((v) => v.role === 'ab');
+        const shadow = d.versions.some((v) => v.role === 'shadow');
+        item.contextValue = `mlops.deployment.${d.state}${d.canary ? '.canary' : ''}${d.previousVersion !== undefined ? '.rollback' : ''}${split ? '.ab' : ''}${shadow ? '.shadow' : ''}`;
         return item;
       }
       case 'version': {
