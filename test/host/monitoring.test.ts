@@ -1,8 +1,5 @@
 import * as assert from 'node:assert';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as vscode from 'vscode';
 import type { RunOutcome } from '../../client/src/commands/run-commands';
 import type { DriftReportPanel } from '../../client/src/drift';
@@ -11,6 +8,7 @@ import type { AlertEvent } from '../../protocol/monitoring';
 import type { ModelVersion } from '../../protocol/registry';
 import type { DeploymentStatus } from '../../protocol/serving';
 import type { DriftRenderedState } from '../../protocol/data';
+import { startWebhookReceiver, type WebhookReceiver } from '../unit/webhook-receiver';
 import { activateExtension, note, screenshot, waitFor, workspaceUri } from './util';
 
 const MODEL = 'penguins-classifier';
@@ -29,27 +27,14 @@ const FEATURES = ['bill_length_mm', 'bill_depth_mm', 'flipper_length_mm', 'body_
 describe('monitoring alerts in the IDE (real VS Code, real daemon, real model server, webhook)', function () {
   this.timeout(120_000);
   let api: MlopsApi;
-  let receiver: http.Server;
-  const hooks: { event: AlertEvent; verified: boolean }[] = [];
+  let receiver: WebhookReceiver;
   let firing: AlertEvent | undefined;
   let panel: DriftReportPanel | undefined;
   let url = '';
   let token = '';
 
   before(async () => {
-    receiver = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks);
-        const want = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
-        const got = Buffer.from(String(req.headers['x-mlops-signature'] ?? ''));
-        const verified = got.length === want.length && timingSafeEqual(got, want);
-        hooks.push({ event: JSON.parse(body.toString('utf8')) as AlertEvent, verified });
-        res.writeHead(verified ? 200 : 401).end();
-      });
-    });
-    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    receiver = await startWebhookReceiver(SECRET);
     // The sample's webhook rule points at a fixed port: point it at this receiver.
     const manifest = workspaceUri('mlops.yaml').fsPath;
     const text = fs.readFileSync(manifest, 'utf8');
@@ -60,7 +45,7 @@ describe('monitoring alerts in the IDE (real VS Code, real daemon, real model se
     fs.writeFileSync(
       manifest,
       text
-        .replace(hook, `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/mlops-alerts`)
+        .replace(hook, receiver.url('/mlops-alerts'))
         .replace(anchor, `${anchor}        - {name: accuracy fell, when: accuracy_drop > 0.1, notify: [vscode]}\n`),
     );
     // secret_env is read from the daemon's environment, which it inherits from the extension host.
@@ -75,7 +60,7 @@ describe('monitoring alerts in the IDE (real VS Code, real daemon, real model se
     panel?.panel.dispose();
     await vscode.commands.executeCommand('mlops.undeploy', { name: DEPLOYMENT, confirm: true }).then(undefined, () => undefined);
     await api?.orchestrator?.stop();
-    await new Promise<void>((r) => receiver.close(() => r()));
+    await receiver.close();
     delete process.env.MLOPS_ALERT_SECRET;
   });
 
@@ -112,7 +97,7 @@ describe('monitoring alerts in the IDE (real VS Code, real daemon, real model se
     assert.match(shown.shown, /^MLOps alert: penguins-api: inputs drifted \(now 0\.\d+\)$/);
     assert.deepStrictEqual(shown.buttons, ['Open Report']);
     assert.ok(firing.reportPath && fs.existsSync(firing.reportPath), 'the alert names the saved drift report');
-    const hook = await waitFor('the signed POST at the webhook receiver', () => hooks.find((h) => h.event.state === 'firing'), 20_000);
+    const hook = await waitFor('the signed POST at the webhook receiver', () => receiver.received.find((h) => h.event.state === 'firing'), 20_000);
     assert.strictEqual(hook.verified, true, 'HMAC-SHA256 of the body under the secret');
     assert.strictEqual(hook.event.rule, 'inputs drifted (pager)');
     assert.strictEqual(hook.event.deployment, DEPLOYMENT);

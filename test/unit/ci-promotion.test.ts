@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { ROLES, type AliasEvent, type PromotionRequest, type RegisteredModel, type Role } from '../../protocol/registry';
 import type { RunSummary } from '../../protocol/types';
 import { findDaemon } from '../../orchestrator/daemon/launcher';
-import { runCli, stopWorkspaceDaemon, type CliResult } from './cli-harness';
+import { runCli, saveEnv, stopWorkspaceDaemon, type CliResult } from './cli-harness';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = path.join(REPO, 'examples', 'penguins');
@@ -25,8 +25,7 @@ const REFUSAL = (alias: string) => `alias ${alias} of ${MODEL} can only be moved
 let ws: string;
 let url: string;
 const tokens = new Map<Role, string>();
-const savedHome = process.env.MLOPS_HOME;
-const savedToken = process.env.MLOPS_TOKEN;
+const restoreEnv = saveEnv('MLOPS_HOME', 'MLOPS_TOKEN');
 const text = (r: CliResult) => [...r.out, ...r.err].join('\n');
 
 async function api(role: Role, method: 'GET' | 'POST', route: string, body?: unknown): Promise<{ status: number; body: any }> {
@@ -69,9 +68,7 @@ before(async () => {
 
 after(async () => {
   await stopWorkspaceDaemon(ws);
-  if (savedHome === undefined) delete process.env.MLOPS_HOME;
-  else process.env.MLOPS_HOME = savedHome;
-  if (savedToken !== undefined) process.env.MLOPS_TOKEN = savedToken;
+  restoreEnv();
   fs.rmSync(ws, { recursive: true, force: true });
 });
 

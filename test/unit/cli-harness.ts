@@ -26,3 +26,18 @@ export async function stopWorkspaceDaemon(ws: string): Promise<void> {
   await stopDaemon(ws, { timeoutMs: 5000 }).catch(() => undefined);
   if (d && isAlive(d.pid)) process.kill(d.pid, 'SIGKILL');
 }
+
+/**
+ * Remembers the environment variables `names` as they are now, for tests that point the
+ * in-process CLI elsewhere (MLOPS_HOME, MLOPS_TOKEN); the returned function puts each back,
+ * or removes it when it was not set.
+ */
+export function saveEnv(...names: string[]): () => void {
+  const saved = names.map((name) => [name, process.env[name]] as const);
+  return () => {
+    for (const [name, value] of saved) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  };
+}

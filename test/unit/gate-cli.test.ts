@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { GateReport, ModelVersionDetail, RegisteredModel } from '../../protocol/registry';
 import type { RunSummary } from '../../protocol/types';
-import { runCli, stopWorkspaceDaemon, type CliResult } from './cli-harness';
+import { runCli, saveEnv, stopWorkspaceDaemon, type CliResult } from './cli-harness';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = path.join(REPO, 'examples', 'penguins');
@@ -23,8 +23,7 @@ const GATE = '      - {metric: accuracy, min: 0.9}\n';
 
 let ws: string;
 let run: RunSummary;
-const savedHome = process.env.MLOPS_HOME;
-const savedToken = process.env.MLOPS_TOKEN;
+const restoreEnv = saveEnv('MLOPS_HOME', 'MLOPS_TOKEN');
 const text = (r: CliResult) => [...r.out, ...r.err].join('\n');
 
 interface Case {
@@ -66,9 +65,7 @@ before(async () => {
 
 after(async () => {
   await stopWorkspaceDaemon(ws);
-  if (savedHome === undefined) delete process.env.MLOPS_HOME;
-  else process.env.MLOPS_HOME = savedHome;
-  if (savedToken !== undefined) process.env.MLOPS_TOKEN = savedToken;
+  restoreEnv();
   fs.rmSync(ws, { recursive: true, force: true });
 });
 

@@ -6,10 +6,7 @@
  * signature, and in the audit log — and normal traffic afterwards clears it.
  */
 import assert from 'node:assert/strict';
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { DaemonEvent } from '../../protocol/api';
@@ -17,11 +14,11 @@ import type { AlertEvent, MonitorStatus } from '../../protocol/monitoring';
 import type { AuditEntry } from '../../protocol/registry';
 import { stopWorkspaceDaemon } from './cli-harness';
 import { cli, daemonClient, DEPLOYMENT, FEATURES, MODEL, penguinsWorkspace, REPO, register, status, text, train, waitForEvent } from './deploy-support';
+import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const SECRET = `alert-secret-${process.pid}`;
 let ws = '';
-let receiver: http.Server;
-const hooks: { event: AlertEvent; verified: boolean }[] = [];
+let receiver: WebhookReceiver;
 const savedHome = process.env.MLOPS_HOME;
 let url = '';
 let token = '';
@@ -29,25 +26,13 @@ let normal: number[][] = [];
 let shifted: number[][] = [];
 
 before(async () => {
-  receiver = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const want = Buffer.from(`sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
-      const got = Buffer.from(String(req.headers['x-mlops-signature'] ?? ''));
-      const verified = got.length === want.length && timingSafeEqual(got, want);
-      hooks.push({ event: JSON.parse(body.toString('utf8')) as AlertEvent, verified });
-      res.writeHead(verified ? 200 : 401).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  receiver = await startWebhookReceiver(SECRET);
   ({ ws } = await penguinsWorkspace('mlops-monitor-cli-'));
   const manifest = path.join(ws, 'mlops.yaml');
   const hook = 'http://127.0.0.1:9797/mlops-alerts';
   const text0 = fs.readFileSync(manifest, 'utf8');
   assert.ok(text0.includes(hook), 'the sample declares the webhook rule');
-  fs.writeFileSync(manifest, text0.replace(hook, `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/mlops-alerts`));
+  fs.writeFileSync(manifest, text0.replace(hook, receiver.url('/mlops-alerts')));
   process.env.MLOPS_HOME = REPO;
   process.env.MLOPS_ALERT_SECRET = SECRET; // the daemon started below inherits it (secret_env)
   delete process.env.MLOPS_TOKEN;
@@ -68,7 +53,7 @@ before(async () => {
 
 after(async () => {
   await stopWorkspaceDaemon(ws);
-  await new Promise<void>((r) => receiver.close(() => r()));
+  await receiver.close();
   delete process.env.MLOPS_ALERT_SECRET;
   if (savedHome === undefined) delete process.env.MLOPS_HOME;
   else process.env.MLOPS_HOME = savedHome;
@@ -107,7 +92,7 @@ describe('alerts on a deployment fed shifted traffic (mlops drift, monitor, webh
     assert.match(fired.message, /^penguins-api: inputs drifted \(now 0\.\d+\)$/);
     assert.ok(fired.value > 0.3);
     assert.ok(fired.reportPath && fs.existsSync(fired.reportPath), 'the event points at the saved report');
-    const hook = await until('the webhook', () => hooks.find((h) => h.event.state === 'firing'));
+    const hook = await until('the webhook', () => receiver.received.find((h) => h.event.state === 'firing'));
     assert.equal(hook.verified, true, 'the receiver verified the HMAC signature');
     assert.equal(hook.event.rule, 'inputs drifted (pager)');
     const cliDrift = await cli(ws, 'drift', DEPLOYMENT, '--last', '100');
@@ -118,8 +103,8 @@ describe('alerts on a deployment fed shifted traffic (mlops drift, monitor, webh
   it('normal traffic clears it, once; mlops monitor shows the rules and the figures per version', async () => {
     const cleared = await waitForEvent(ws, isAlert('cleared', 'inputs drifted'), 60_000, () => traffic(normal, 200));
     assert.ok(cleared.value <= 0.3);
-    await until('the cleared webhook', () => hooks.find((h) => h.event.state === 'cleared'));
-    assert.equal(hooks.filter((h) => h.event.state === 'firing').length, 1, 'fired once, not on every check');
+    await until('the cleared webhook', () => receiver.received.find((h) => h.event.state === 'cleared'));
+    assert.equal(receiver.received.filter((h) => h.event.state === 'firing').length, 1, 'fired once, not on every check');
     const audit = await cli(ws, 'audit', 'log', '--json');
     const entries = (audit.json[0] as { entries: AuditEntry[] }).entries;
     assert.deepEqual(entries.filter((e) => e.action.startsWith('alert.')).map((e) => [e.action, e.actor, e.target]).reverse(), [
