@@ -34,17 +34,24 @@ const served = (s: DeploymentSample) => s.reqPerSec > 0 || s.p99Ms > 0;
 /** A latency worth plotting (a log axis cannot place 0). */
 const ms = (v: number) => (v > 0 ? v : null);
 
+/** A shadow's figures count mirrored copies of client requests: its lines say so. */
+const isMirrored = (version: number) => status?.versions.some((v) => v.version === version && v.role === 'shadow') ?? false;
+
+/** The shadow versions of a status, as a key to notice a change. */
+const shadowsOf = (d: DeploymentStatus | undefined) => (d?.versions ?? []).filter((v) => v.role === 'shadow').map((v) => v.version).join(',');
+
 function linesFor(key: MonitorChartKey, version: number): Line[] {
+  const name = `v${version}${isMirrored(version) ? ' mirrored' : ''}`;
   switch (key) {
     case 'latency':
       return [
-        { version, label: `v${version} p99`, pick: (s) => (served(s) ? ms(s.p99Ms) : null) },
-        { version, label: `v${version} p50`, pick: (s) => (served(s) ? ms(s.p50Ms) : null), dashed: true },
+        { version, label: `${name} p99`, pick: (s) => (served(s) ? ms(s.p99Ms) : null) },
+        { version, label: `${name} p50`, pick: (s) => (served(s) ? ms(s.p50Ms) : null), dashed: true },
       ];
     case 'throughput':
-      return [{ version, label: `v${version}`, pick: (s) => s.reqPerSec }];
+      return [{ version, label: name, pick: (s) => s.reqPerSec }];
     case 'errors':
-      return [{ version, label: `v${version}`, pick: (s) => (served(s) ? s.errorRate * 100 : null) }];
+      return [{ version, label: name, pick: (s) => (served(s) ? s.errorRate * 100 : null) }];
   }
 }
 
@@ -107,12 +114,14 @@ function renderHeader(d: DeploymentStatus): void {
     const s = v.stats;
     const sw = htmlEl('span', { class: 'swatch' });
     sw.style.background = seriesColor(colorIndex(v.version));
+    // A shadow's figures are of mirrored copies whose answers no client got: set apart (italic, a tooltip).
+    const mirrored = v.role === 'shadow';
     return htmlEl(
       'tr',
-      { 'data-version': String(v.version) },
+      { 'data-version': String(v.version), ...(mirrored ? { class: 'mirrored', title: 'Shadow: its figures count mirrored copies of client requests; its answers go to the request log only.' } : {}) },
       htmlEl('td', {}, sw, `v${v.version}`),
       htmlEl('td', {}, v.role === 'ab' ? 'A/B' : v.role),
-      htmlEl('td', { class: 'num' }, v.role === 'shadow' ? 'mirror' : `${v.weight} %`),
+      htmlEl('td', { class: 'num' }, mirrored ? 'mirrored' : `${v.weight} %`),
       htmlEl('td', { class: `health-${v.health}` }, v.health),
       htmlEl('td', { class: 'num' }, s ? formatNumber(Number(s.reqPerSec.toFixed(1))) : '–'),
       htmlEl('td', { class: `num${s && s.errorRate > 0 ? ' bad' : ''}` }, s ? `${formatNumber(Number((s.errorRate * 100).toFixed(2)))} %` : '–'),
@@ -122,6 +131,8 @@ function renderHeader(d: DeploymentStatus): void {
     );
   });
   table.replaceChildren(htmlEl('thead', {}, head), htmlEl('tbody', {}, ...rows));
+  const shadow = d.versions.find((v) => v.role === 'shadow');
+  if (shadow) table.append(htmlEl('caption', { class: 'mirrored-note' }, `v${shadow.version} (shadow, in italics) gets a copy of every request: its figures are of mirrored requests, not client traffic.`));
   if (!d.versions.length) table.replaceChildren(htmlEl('caption', {}, `${d.name} is ${d.state}: no version is loaded.`));
 
   const recent = d.history.slice(0, 6);
@@ -270,14 +281,18 @@ function mount(): void {
 
 function onMessage(m: MonitorToView): void {
   switch (m.type) {
-    case 'deployment':
+    case 'deployment': {
+      const mirroredBefore = shadowsOf(status);
       status = m.status;
+      // The charts' legends name a shadow's lines as mirrored: redraw them when the shadow changes.
+      if (charts.size && shadowsOf(status) !== mirroredBefore) buildCharts();
       host.state = { name: m.status.name };
       mount();
       statusLine.textContent = '';
       statusLine.classList.remove('error');
       renderHeader(m.status);
       break;
+    }
     case 'samples':
       mount();
       addSamples(m.samples, !!m.reset);

@@ -5,6 +5,10 @@
  * an experiment and is left alone. A manifest shadow given as `NAME@alias` follows its alias
  * too. Acting only when the alias points somewhere new (`aliasVersion`) lets an operator's own
  * deploy, canary or rollback stand until the alias really moves.
+ *
+ * While a canary runs, a move of the alias waits (one canary at a time); the end of that
+ * canary, promoted or rolled back, by hand or by the policy, triggers the check again, so the
+ * waiting version rolls out then rather than at the next registry change.
  */
 import type { AuditAction, Caller, ModelVersion } from '../../protocol/registry';
 import type { DeploymentContext } from './context';
@@ -31,6 +35,15 @@ export class AliasFollower {
 
   /** The registry changed. Debounced. */
   modelsChanged(): void {
+    this.recheck();
+  }
+
+  /** A canary ended: an alias that moved while it ran is rolled out now. Debounced. */
+  canaryEnded(): void {
+    this.recheck();
+  }
+
+  private recheck(): void {
     if (this.ctx.closed) return;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.followAliases().catch((err) => this.ctx.d.log.error('following aliases failed', err)), DEBOUNCE_MS);

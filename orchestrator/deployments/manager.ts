@@ -40,7 +40,7 @@ export class DeploymentManager {
     const ctx = (this.ctx = new DeploymentContext(d));
     // The supervisor hands messages on to ServerMessages, which applies decisions through the supervisor.
     this.supervisor = new ModelServerSupervisor(ctx, (live, m) => this.messages.handle(live, m));
-    this.messages = new ServerMessages(ctx, this.supervisor);
+    this.messages = new ServerMessages(ctx, this.supervisor, () => this.follower.canaryEnded());
     this.operations = new DeploymentOperations(ctx, this.supervisor);
     this.follower = new AliasFollower(ctx, this.supervisor);
   }
@@ -94,12 +94,19 @@ export class DeploymentManager {
     return this.operations.canary(caller, name, version, weight);
   }
 
-  promote(caller: Caller, name: string): Promise<DeploymentStatus> {
-    return this.operations.promote(caller, name);
+  async promote(caller: Caller, name: string): Promise<DeploymentStatus> {
+    const status = await this.operations.promote(caller, name);
+    this.follower.canaryEnded(); // promote always ends a canary
+    return status;
   }
 
-  rollback(caller: Caller, name: string): Promise<DeploymentStatus> {
-    return this.operations.rollback(caller, name);
+  async rollback(caller: Caller, name: string): Promise<DeploymentStatus> {
+    // Only a rollback that ends a canary: one step back or the end of a split is the operator's
+    // choice, which a deployment that never followed its alias yet (no `aliasVersion`) would undo.
+    const endsCanary = this.ctx.live.get(name)?.state.canary !== undefined;
+    const status = await this.operations.rollback(caller, name);
+    if (endsCanary) this.follower.canaryEnded();
+    return status;
   }
 
   /** Stops the model server (in-flight requests finish) and records that it should stay stopped. */

@@ -22,6 +22,8 @@ export class ServerMessages {
   constructor(
     private readonly ctx: DeploymentContext,
     private readonly supervisor: ModelServerSupervisor,
+    /** Called once a decision is recorded (alias following waits for the canary to end). */
+    private readonly canaryEnded: () => void,
   ) {}
 
   handle(live: Live, m: ServerMessage): void {
@@ -63,6 +65,7 @@ export class ServerMessages {
       }
       await ctx.changed(CANARY_POLICY, m.decision === 'promote' ? 'deployment.promote' : 'deployment.rollback', live, before, { reason: m.reason, stats: m.stats });
       ctx.d.publish({ type: 'deployment-decision', deployment: live.name, decision: m.decision, version: m.version, reason: m.reason });
+      this.canaryEnded();
     });
   }
 }
