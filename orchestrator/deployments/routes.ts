@@ -4,6 +4,7 @@
  */
 import type { DaemonApi } from '../../protocol/api';
 import { MlopsError } from '../../protocol/errors';
+import type { Caller } from '../../protocol/registry';
 import type { HttpRoute } from '../daemon/routes';
 import * as v from '../tracking/validate';
 import type { DeploymentManager } from './manager';
@@ -43,74 +44,43 @@ export function deploymentRoutes(manager: () => DeploymentManager | undefined): 
         return { samples: await m().samples(deploymentName(query.get('name')), since) };
       },
     },
-    {
-      method: 'POST',
-      path: '/api/deployments/deploy',
-      async handle(body, _query, caller): Res<'POST /api/deployments/deploy'> {
-        const b = v.object(body, 'body');
-        return m().deploy(caller, deploymentName(b.name), optionalVersion(b.version));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/deployments/canary',
-      async handle(body, _query, caller): Res<'POST /api/deployments/canary'> {
-        const b = v.object(body, 'body');
-        const version = optionalVersion(b.version);
-        if (version === undefined) throw v.bad('version', 'is required: the version to send canary traffic to');
-        let weight: number | undefined;
-        if (b.weight !== undefined) {
-          if (typeof b.weight !== 'number') throw v.bad('weight', 'must be a whole percent from 1 to 99');
-          checkWeight(b.weight);
-          weight = b.weight;
-        }
-        return m().canary(caller, deploymentName(b.name), version, weight);
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/deployments/promote',
-      async handle(body, _query, caller): Res<'POST /api/deployments/promote'> {
-        return m().promote(caller, deploymentName(v.object(body, 'body').name));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/deployments/rollback',
-      async handle(body, _query, caller): Res<'POST /api/deployments/rollback'> {
-        return m().rollback(caller, deploymentName(v.object(body, 'body').name));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/deployments/split',
-      async handle(body, _query, caller): Res<'POST /api/deployments/split'> {
-        const b = v.object(body, 'body');
-        return m().split(caller, deploymentName(b.name), splitWeights(b.weights));
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/deployments/shadow',
-      async handle(body, _query, caller): Res<'POST /api/deployments/shadow'> {
-        const b = v.object(body, 'body');
-        const name = deploymentName(b.name);
-        const version = optionalVersion(b.version);
-        const alias = b.alias === undefined || b.alias === null ? undefined : checkName(v.string(b.alias, 'alias', 128), 'alias');
-        const stop = b.stop === true;
-        if (b.stop !== undefined && typeof b.stop !== 'boolean') throw v.bad('stop', 'must be true or false');
-        if ([version !== undefined, alias !== undefined, stop].filter(Boolean).length !== 1) throw v.bad('body', 'give exactly one of version, alias or stop: true');
-        return m().shadow(caller, name, stop ? undefined : version !== undefined ? { version } : { alias: alias! });
-      },
-    },
-    {
-      method: 'POST',
-      path: '/api/deployments/undeploy',
-      async handle(body, _query, caller): Res<'POST /api/deployments/undeploy'> {
-        return m().undeploy(caller, deploymentName(v.object(body, 'body').name));
-      },
-    },
+    post('POST /api/deployments/deploy', async (b, caller) => m().deploy(caller, deploymentName(b.name), optionalVersion(b.version))),
+    post('POST /api/deployments/canary', async (b, caller) => {
+      const version = optionalVersion(b.version);
+      if (version === undefined) throw v.bad('version', 'is required: the version to send canary traffic to');
+      let weight: number | undefined;
+      if (b.weight !== undefined) {
+        if (typeof b.weight !== 'number') throw v.bad('weight', 'must be a whole percent from 1 to 99');
+        checkWeight(b.weight);
+        weight = b.weight;
+      }
+      return m().canary(caller, deploymentName(b.name), version, weight);
+    }),
+    post('POST /api/deployments/promote', async (b, caller) => m().promote(caller, deploymentName(b.name))),
+    post('POST /api/deployments/rollback', async (b, caller) => m().rollback(caller, deploymentName(b.name))),
+    post('POST /api/deployments/split', async (b, caller) => m().split(caller, deploymentName(b.name), splitWeights(b.weights))),
+    post('POST /api/deployments/shadow', async (b, caller) => {
+      const name = deploymentName(b.name);
+      const version = optionalVersion(b.version);
+      const alias = b.alias === undefined || b.alias === null ? undefined : checkName(v.string(b.alias, 'alias', 128), 'alias');
+      const stop = b.stop === true;
+      if (b.stop !== undefined && typeof b.stop !== 'boolean') throw v.bad('stop', 'must be true or false');
+      if ([version !== undefined, alias !== undefined, stop].filter(Boolean).length !== 1) throw v.bad('body', 'give exactly one of version, alias or stop: true');
+      return m().shadow(caller, name, stop ? undefined : version !== undefined ? { version } : { alias: alias! });
+    }),
+    post('POST /api/deployments/undeploy', async (b, caller) => m().undeploy(caller, deploymentName(b.name))),
   ];
+}
+
+/** A POST route whose body must be a JSON object; the key ties the handler's result to the protocol's response type. */
+function post<K extends keyof DaemonApi & `POST ${string}`>(key: K, handle: (body: Record<string, unknown>, caller: Caller) => Res<K>): HttpRoute {
+  return {
+    method: 'POST',
+    path: key.slice('POST '.length),
+    async handle(body, _query, caller) {
+      return handle(v.object(body, 'body'), caller);
+    },
+  };
 }
 
 function deploymentName(raw: unknown): string {

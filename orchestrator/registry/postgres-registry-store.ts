@@ -8,32 +8,22 @@
  * (`.mlops/audit.key`: everyone who writes to one registry needs the same key file).
  */
 import type pg from 'pg';
-import type { AliasEvent, ModelVersion, PromotionRequest, RequestStatus } from '../../protocol/registry';
+import type { AliasEvent, PromotionRequest } from '../../protocol/registry';
 import { ensureToken, readToken } from '../daemon/token';
-import { createPool, migrate, parsePostgresUrl, transaction, type PostgresTarget, type Queryable } from '../store/postgres-connection';
+import { openMigratedPool, transaction, type PostgresTarget, type Queryable } from '../store/postgres-connection';
 import { anchorFor, chainEntry, type AuditAnchor, type StoredAuditEntry } from './audit-chain';
 import type { AuditInput, ModelRecord, RegistryStore, RegistryTx, RequestFilter } from './registry-store';
-import { publicEntry, storedEntry, tokenOf, versionOf, TOKEN_COLUMNS, VERSION_COLUMNS, type AuditRow, type RequestRow, type TokenRow, type VersionRow } from './sqlite-registry-rows';
+import { modelRecordOf, promotionRequestOf, publicEntry, storedEntry, tokenOf, versionOf, withAliases, MODEL_SELECT, TOKEN_COLUMNS, VERSION_COLUMNS, type AuditRow, type DecisionRow, type ModelRow, type RequestRow, type TokenRow, type VersionRow } from './sqlite-registry-rows';
 
 const AUDIT_COLUMNS = 'seq, at, actor, action, target, before, after, prev_hash, hash, mac';
 const REQUEST_COLUMNS = 'id, model, version, alias, requested_by, requested_at, comment, status, required, decided_at';
-const MODEL_SELECT = `SELECT m.name, m.description, m.created_at, m.updated_at, COUNT(v.version) AS n, MAX(v.version) AS latest
-  FROM registered_models m LEFT JOIN model_versions v ON v.model = m.name`;
 /** The advisory lock that serialises registry writes (and so audit appends) across every connection to the database. */
 const REGISTRY_LOCK = 'mlops-workbench registry';
 
-type ModelRow = { name: string; description: string | null; created_at: number; updated_at: number; n: number; latest: number | null };
 type AliasRow = { id: number; model: string; alias: string; version: number | null; previous: number | null; action: string; actor: string; at: number; request_id: number | null };
 
 export async function openPostgresRegistryStore(url: string, auditKeyFile: string): Promise<PostgresRegistryStore> {
-  const target = parsePostgresUrl(url);
-  const pool = createPool(target);
-  try {
-    await migrate(pool, target);
-  } catch (e) {
-    await pool.end();
-    throw e;
-  }
+  const { pool, target } = await openMigratedPool(url);
   return new PostgresRegistryStore(pool, target, auditKeyFile);
 }
 
@@ -82,36 +72,9 @@ export class PostgresRegistryStore implements RegistryStore {
     const first = async <R extends pg.QueryResultRow>(sql: string, args: unknown[] = []) => (await c.query<R>(sql, args)).rows[0];
     const aliasesOf = async (model: string): Promise<Record<string, number>> =>
       Object.fromEntries((await all<{ alias: string; version: number }>('SELECT alias, version FROM model_aliases WHERE model = $1 ORDER BY alias', [model])).map((r) => [r.alias, r.version]));
-    const withAliases = (v: Omit<ModelVersion, 'aliases'>, aliases: Record<string, number>): ModelVersion => ({
-      ...v,
-      aliases: Object.entries(aliases).filter(([, n]) => n === v.version).map(([a]) => a),
-    });
-    const modelRecord = async (r: ModelRow): Promise<ModelRecord> => ({
-      name: r.name,
-      ...(r.description !== null ? { description: r.description } : {}),
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      versionCount: r.n,
-      ...(r.latest !== null ? { latestVersion: r.latest } : {}),
-      aliases: await aliasesOf(r.name),
-    });
-    const requestOf = async (r: RequestRow): Promise<PromotionRequest> => {
-      const decisions = await all<{ actor: string; decision: string; at: number; comment: string | null }>(
-        'SELECT actor, decision, at, comment FROM request_decisions WHERE request_id = $1 ORDER BY at, actor',
-        [r.id],
-      );
-      const d = (x: (typeof decisions)[number]) => ({ actor: x.actor, at: x.at, ...(x.comment !== null ? { comment: x.comment } : {}) });
-      const rejection = decisions.find((x) => x.decision === 'reject');
-      return {
-        id: r.id, model: r.model, version: r.version, alias: r.alias, requestedBy: r.requested_by, requestedAt: r.requested_at,
-        ...(r.comment !== null ? { comment: r.comment } : {}),
-        status: r.status as RequestStatus,
-        required: r.required,
-        approvals: decisions.filter((x) => x.decision === 'approve').map(d),
-        ...(rejection ? { rejection: d(rejection) } : {}),
-        ...(r.decided_at !== null ? { decidedAt: r.decided_at } : {}),
-      };
-    };
+    const modelRecord = async (r: ModelRow): Promise<ModelRecord> => modelRecordOf(r, await aliasesOf(r.name));
+    const requestOf = async (r: RequestRow): Promise<PromotionRequest> =>
+      promotionRequestOf(r, await all<DecisionRow>('SELECT actor, decision, at, comment FROM request_decisions WHERE request_id = $1 ORDER BY at, actor', [r.id]));
     const touchModel = (model: string, at: number) => c.query('UPDATE registered_models SET updated_at = $1 WHERE name = $2', [at, model]);
 
     return {

@@ -1,6 +1,21 @@
 /** Row shapes of the registry's tables and their mapping to protocol types (columns picked by name, as libsql rows carry extras). */
-import type { AuditEntry, Lineage, ModelSignature, ModelVersion, Role, TokenInfo } from '../../protocol/registry';
+import type { AuditEntry, Lineage, ModelSignature, ModelVersion, PromotionRequest, RequestStatus, Role, TokenInfo } from '../../protocol/registry';
 import type { StoredAuditEntry } from './audit-chain';
+import type { ModelRecord } from './registry-store';
+
+/** A registered model with its version count and latest version, as `MODEL_SELECT` returns it. */
+export interface ModelRow {
+  name: string;
+  description: string | null;
+  created_at: number;
+  updated_at: number;
+  n: number;
+  latest: number | null;
+}
+
+/** Followed by the caller's WHERE (if any) and `GROUP BY m.name`. */
+export const MODEL_SELECT = `SELECT m.name, m.description, m.created_at, m.updated_at, COUNT(v.version) AS n, MAX(v.version) AS latest
+  FROM registered_models m LEFT JOIN model_versions v ON v.model = m.name`;
 
 export interface VersionRow {
   model: string;
@@ -32,6 +47,14 @@ export interface RequestRow {
   decided_at: number | null;
 }
 
+/** One approval or rejection of a request, as `DECISION_SELECT` returns them (ordered by time, then actor). */
+export interface DecisionRow {
+  actor: string;
+  decision: string;
+  at: number;
+  comment: string | null;
+}
+
 export interface AuditRow {
   seq: number;
   at: number;
@@ -56,6 +79,44 @@ export interface TokenRow {
 
 export const VERSION_COLUMNS = 'model, version, run_id, artifact_path, artifact_hash, artifact_size, created_at, created_by, description, tags, metrics, signature, lineage, card';
 export const TOKEN_COLUMNS = 'name, role, created_at, created_by, last_used_at, revoked_at';
+
+/** `aliases` is the model's alias → version map (read by the caller, sync or async). */
+export function modelRecordOf(r: ModelRow, aliases: Record<string, number>): ModelRecord {
+  return {
+    name: r.name,
+    ...(r.description !== null ? { description: r.description } : {}),
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    versionCount: r.n,
+    ...(r.latest !== null ? { latestVersion: r.latest } : {}),
+    aliases,
+  };
+}
+
+/** A promotion request with its decisions (`DecisionRow`s, in order). */
+export function promotionRequestOf(r: RequestRow, decisions: DecisionRow[]): PromotionRequest {
+  const d = (x: DecisionRow) => ({ actor: x.actor, at: x.at, ...(x.comment !== null ? { comment: x.comment } : {}) });
+  const rejection = decisions.find((x) => x.decision === 'reject');
+  return {
+    id: r.id,
+    model: r.model,
+    version: r.version,
+    alias: r.alias,
+    requestedBy: r.requested_by,
+    requestedAt: r.requested_at,
+    ...(r.comment !== null ? { comment: r.comment } : {}),
+    status: r.status as RequestStatus,
+    required: r.required,
+    approvals: decisions.filter((x) => x.decision === 'approve').map(d),
+    ...(rejection ? { rejection: d(rejection) } : {}),
+    ...(r.decided_at !== null ? { decidedAt: r.decided_at } : {}),
+  };
+}
+
+/** A version with the names of the aliases (from the model's alias → version map) that point at it. */
+export function withAliases(v: Omit<ModelVersion, 'aliases'>, aliases: Record<string, number>): ModelVersion {
+  return { ...v, aliases: Object.entries(aliases).filter(([, n]) => n === v.version).map(([a]) => a) };
+}
 
 export function versionOf(r: VersionRow): Omit<ModelVersion, 'aliases'> {
   const metrics = JSON.parse(r.metrics) as Record<string, number | null>;

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Database from 'libsql';
 import { MlopsError } from '../../protocol/errors';
-import type { AliasEvent, ModelVersion, PromotionRequest, RequestStatus } from '../../protocol/registry';
+import type { AliasEvent, PromotionRequest } from '../../protocol/registry';
 import { writeJsonAtomic } from '../daemon/daemon-info';
 import { ensureToken, readToken } from '../daemon/token';
 import { MIGRATIONS } from '../store/migrations';
@@ -21,7 +21,7 @@ import { sqliteFileLock, type AsyncMutex } from '../store/sqlite-lock';
 import { openSqliteStore } from '../store/sqlite-store';
 import { anchorFor, chainEntry, type AuditAnchor, type StoredAuditEntry } from './audit-chain';
 import type { AuditInput, ModelRecord, RegistryStore, RegistryTx, RequestFilter } from './registry-store';
-import { publicEntry, storedEntry, tokenOf, versionOf, TOKEN_COLUMNS, VERSION_COLUMNS, type AuditRow, type RequestRow, type TokenRow, type VersionRow } from './sqlite-registry-rows';
+import { modelRecordOf, promotionRequestOf, publicEntry, storedEntry, tokenOf, versionOf, withAliases, MODEL_SELECT, TOKEN_COLUMNS, VERSION_COLUMNS, type AuditRow, type DecisionRow, type ModelRow, type RequestRow, type TokenRow, type VersionRow } from './sqlite-registry-rows';
 
 const BUSY_TIMEOUT_MS = 5000;
 /** The schema version that has the registry's tables (the migration that creates them). */
@@ -159,45 +159,9 @@ export class SqliteRegistryStore implements RegistryStore {
     const q = (sql: string) => this.q(sql);
     const aliasesOf = (model: string): Record<string, number> =>
       Object.fromEntries((q('SELECT alias, version FROM model_aliases WHERE model = ? ORDER BY alias').all([model]) as { alias: string; version: number }[]).map((r) => [r.alias, r.version]));
-    const withAliases = (v: Omit<ModelVersion, 'aliases'>, aliases: Record<string, number>): ModelVersion => ({
-      ...v,
-      aliases: Object.entries(aliases).filter(([, n]) => n === v.version).map(([a]) => a),
-    });
-    const modelRecord = (r: { name: string; description: string | null; created_at: number; updated_at: number; n: number; latest: number | null }): ModelRecord => ({
-      name: r.name,
-      ...(r.description !== null ? { description: r.description } : {}),
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      versionCount: r.n,
-      ...(r.latest !== null ? { latestVersion: r.latest } : {}),
-      aliases: aliasesOf(r.name),
-    });
-    const MODEL_SELECT = `SELECT m.name, m.description, m.created_at, m.updated_at, COUNT(v.version) AS n, MAX(v.version) AS latest
-      FROM registered_models m LEFT JOIN model_versions v ON v.model = m.name`;
-    const requestOf = (r: RequestRow): PromotionRequest => {
-      const decisions = q('SELECT actor, decision, at, comment FROM request_decisions WHERE request_id = ? ORDER BY at, actor').all([r.id]) as {
-        actor: string;
-        decision: string;
-        at: number;
-        comment: string | null;
-      }[];
-      const d = (x: (typeof decisions)[number]) => ({ actor: x.actor, at: x.at, ...(x.comment !== null ? { comment: x.comment } : {}) });
-      const rejection = decisions.find((x) => x.decision === 'reject');
-      return {
-        id: r.id,
-        model: r.model,
-        version: r.version,
-        alias: r.alias,
-        requestedBy: r.requested_by,
-        requestedAt: r.requested_at,
-        ...(r.comment !== null ? { comment: r.comment } : {}),
-        status: r.status as RequestStatus,
-        required: r.required,
-        approvals: decisions.filter((x) => x.decision === 'approve').map(d),
-        ...(rejection ? { rejection: d(rejection) } : {}),
-        ...(r.decided_at !== null ? { decidedAt: r.decided_at } : {}),
-      };
-    };
+    const modelRecord = (r: ModelRow): ModelRecord => modelRecordOf(r, aliasesOf(r.name));
+    const requestOf = (r: RequestRow): PromotionRequest =>
+      promotionRequestOf(r, q('SELECT actor, decision, at, comment FROM request_decisions WHERE request_id = ? ORDER BY at, actor').all([r.id]) as DecisionRow[]);
     const lastAudit = (): StoredAuditEntry | undefined => {
       const r = q('SELECT seq, at, actor, action, target, before, after, prev_hash, hash, mac FROM audit_log ORDER BY seq DESC LIMIT 1').get([]) as AuditRow | undefined;
       return r ? storedEntry(r) : undefined;
@@ -205,10 +169,10 @@ export class SqliteRegistryStore implements RegistryStore {
 
     return {
       model: (name) => {
-        const r = q(`${MODEL_SELECT} WHERE m.name = ? GROUP BY m.name`).get([name]) as Parameters<typeof modelRecord>[0] | undefined;
+        const r = q(`${MODEL_SELECT} WHERE m.name = ? GROUP BY m.name`).get([name]) as ModelRow | undefined;
         return r ? modelRecord(r) : undefined;
       },
-      models: () => (q(`${MODEL_SELECT} GROUP BY m.name ORDER BY m.name`).all([]) as Parameters<typeof modelRecord>[0][]).map(modelRecord),
+      models: () => (q(`${MODEL_SELECT} GROUP BY m.name ORDER BY m.name`).all([]) as ModelRow[]).map(modelRecord),
       reserveVersion: (name, description, at) => {
         q(`INSERT INTO registered_models (name, description, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (name) DO NOTHING`).run([name, description ?? null, at, at]);
         const row = q('UPDATE registered_models SET next_version = next_version + 1, updated_at = ? WHERE name = ? RETURNING next_version - 1 AS version').get([at, name]) as { version: number };

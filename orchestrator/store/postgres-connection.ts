@@ -114,3 +114,16 @@ export async function migrate(pool: pg.Pool, target: PostgresTarget): Promise<vo
     else if (found !== known) await c.query('UPDATE mlops_schema SET version = $1', [known]);
   });
 }
+
+/** Parses the URL, opens a pool and migrates the schema; the pool is closed again when migrating fails. */
+export async function openMigratedPool(url: string): Promise<{ pool: pg.Pool; target: PostgresTarget }> {
+  const target = parsePostgresUrl(url);
+  const pool = createPool(target);
+  try {
+    await migrate(pool, target);
+  } catch (e) {
+    await pool.end();
+    throw e;
+  }
+  return { pool, target };
+}

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import { MlopsError } from '../../protocol/errors';
 import type { Artifact, Experiment, MetricPoint, RunDetail, RunSummary } from '../../protocol/types';
-import { createPool, migrate, parsePostgresUrl, transaction, type PostgresTarget, type Queryable } from './postgres-connection';
+import { openMigratedPool, transaction, type PostgresTarget, type Queryable } from './postgres-connection';
 import * as rows from './sqlite-rows';
 import type { ExperimentRow, FileHashRow, KeyValueRow, MetricRow, RunRow, StepCacheRow } from './sqlite-rows';
 import type { FileHashEntry, NewRun, RunBatch, RunFilter, RunPatch, RunQuery, StepCacheEntry, Store } from './store';
@@ -27,14 +27,7 @@ export interface PostgresStoreOptions {
 
 /** Connects, creates the schema if needed and migrates it. */
 export async function openPostgresStore(url: string, opts: PostgresStoreOptions): Promise<PostgresStore> {
-  const target = parsePostgresUrl(url);
-  const pool = createPool(target);
-  try {
-    await migrate(pool, target);
-  } catch (e) {
-    await pool.end();
-    throw e;
-  }
+  const { pool, target } = await openMigratedPool(url);
   return new PostgresStore(pool, target, opts.owner);
 }
 

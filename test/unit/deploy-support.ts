@@ -78,6 +78,16 @@ export async function register(ws: string, run: RunSummary, artifact?: string): 
   return r.json[0] as ModelVersion;
 }
 
+/** Trains and registers version 1, points `production` at it and deploys the sample; returns where it serves and the daemon's token. */
+export async function deployProduction(ws: string): Promise<{ url: string; token: string }> {
+  await register(ws, await train(ws));
+  const alias = await cli(ws, 'models', 'alias', `${MODEL}@production`, '1');
+  assert.equal(alias.code, 0, text(alias));
+  const d = await cli(ws, 'deploy', DEPLOYMENT);
+  assert.equal(d.code, 0, text(d));
+  return { url: (await status(ws)).url!, token: (await daemonClient(ws)).token };
+}
+
 /** The held-out split as the prepare step wrote it. */
 export function heldOut(ws: string): { header: string[]; rows: string[][] } {
   const lines = fs.readFileSync(path.join(ws, 'data', 'prepared', 'test.csv'), 'utf8').trim().split('\n');

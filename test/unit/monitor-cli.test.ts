@@ -13,7 +13,7 @@ import type { DaemonEvent } from '../../protocol/api';
 import type { AlertEvent, MonitorStatus } from '../../protocol/monitoring';
 import type { AuditEntry } from '../../protocol/registry';
 import { stopWorkspaceDaemon } from './cli-harness';
-import { cli, daemonClient, DEPLOYMENT, FEATURES, MODEL, penguinsWorkspace, REPO, register, status, text, train, waitForEvent } from './deploy-support';
+import { cli, DEPLOYMENT, deployProduction, FEATURES, penguinsWorkspace, REPO, text, waitForEvent } from './deploy-support';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver';
 
 const SECRET = `alert-secret-${process.pid}`;
@@ -36,13 +36,7 @@ before(async () => {
   process.env.MLOPS_HOME = REPO;
   process.env.MLOPS_ALERT_SECRET = SECRET; // the daemon started below inherits it (secret_env)
   delete process.env.MLOPS_TOKEN;
-  await register(ws, await train(ws));
-  const alias = await cli(ws, 'models', 'alias', `${MODEL}@production`, '1');
-  assert.equal(alias.code, 0, text(alias));
-  const d = await cli(ws, 'deploy', DEPLOYMENT);
-  assert.equal(d.code, 0, text(d));
-  url = (await status(ws)).url!;
-  token = (await daemonClient(ws)).token;
+  ({ url, token } = await deployProduction(ws));
   const [head, ...rows] = fs.readFileSync(path.join(ws, 'data/prepared/train.csv'), 'utf8').trim().split('\n');
   const cols = head!.split(',');
   const parsed = rows.map((r) => r.split(','));

@@ -16,7 +16,7 @@ import type { DaemonEvent } from '../../protocol/api';
 import type { AlertEvent, AlertStatus, MonitorStatus } from '../../protocol/monitoring';
 import type { AuditEntry } from '../../protocol/registry';
 import { stopWorkspaceDaemon } from './cli-harness';
-import { cli, daemonClient, DEPLOYMENT, heldOut, MODEL, penguinsWorkspace, REPO, register, rowRecord, status, text, train, waitForEvent } from './deploy-support';
+import { cli, daemonClient, DEPLOYMENT, deployProduction, heldOut, penguinsWorkspace, REPO, rowRecord, status, text, waitForEvent } from './deploy-support';
 
 const RULE = 'accuracy fell';
 let ws = '';
@@ -37,13 +37,7 @@ before(async () => {
   fs.writeFileSync(manifest, text0.replace(anchor, `${anchor}        - {name: ${RULE}, when: accuracy_drop > 0.1, notify: [vscode, audit]}\n`));
   process.env.MLOPS_HOME = REPO;
   delete process.env.MLOPS_TOKEN;
-  await register(ws, await train(ws));
-  const alias = await cli(ws, 'models', 'alias', `${MODEL}@production`, '1');
-  assert.equal(alias.code, 0, text(alias));
-  const d = await cli(ws, 'deploy', DEPLOYMENT);
-  assert.equal(d.code, 0, text(d));
-  url = (await status(ws)).url!;
-  token = (await daemonClient(ws)).token;
+  ({ url, token } = await deployProduction(ws));
   ({ header, rows } = heldOut(ws));
 });
 

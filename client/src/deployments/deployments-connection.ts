@@ -6,7 +6,7 @@ import type { DaemonClient } from '../../../orchestrator/api-client';
 import { mlopsPaths } from '../../../orchestrator/daemon/paths';
 import { readToken } from '../../../orchestrator/daemon/token';
 import { loadManifest } from '../../../orchestrator/pipelines/load';
-import type { OrchestratorConnection } from '../orchestrator/connection';
+import { ConnectionView } from '../orchestrator/connection-view';
 
 /** What the Deployments view reads (a port, so the tree does not depend on the daemon client). */
 export interface DeploymentsSource {
@@ -22,23 +22,7 @@ export interface DeploymentsSource {
  * since the daemon owns the model servers). Actions go through `client()`, which starts it
  * (callers check Workspace Trust first).
  */
-export class DeploymentsConnection implements DeploymentsSource {
-  readonly onEvent: vscode.Event<DaemonEvent>;
-  readonly onDidChangeState: vscode.Event<void>;
-
-  constructor(private readonly conn: OrchestratorConnection) {
-    this.onEvent = conn.onEvent;
-    this.onDidChangeState = conn.onDidChangeState;
-  }
-
-  get connected(): boolean {
-    return this.conn.connected;
-  }
-
-  get workspace(): string {
-    return this.conn.workspace;
-  }
-
+export class DeploymentsConnection extends ConnectionView implements DeploymentsSource {
   client(): Promise<DaemonClient> {
     return this.conn.start();
   }

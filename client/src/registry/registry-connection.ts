@@ -1,8 +1,6 @@
-import type * as vscode from 'vscode';
-import type { DaemonEvent } from '../../../protocol/api';
 import type { ModelVersion, PromotionRequest, RegisteredModel } from '../../../protocol/registry';
 import { RegistryClient } from '../../../orchestrator/registry/client';
-import type { OrchestratorConnection } from '../orchestrator/connection';
+import { ConnectionView } from '../orchestrator/connection-view';
 import type { ModelsSource } from './models-tree';
 
 /**
@@ -10,23 +8,7 @@ import type { ModelsSource } from './models-tree';
  * (`local`, the owner). Reads need a running daemon; `client()` starts it (callers check
  * Workspace Trust first).
  */
-export class RegistryConnection implements ModelsSource {
-  readonly onEvent: vscode.Event<DaemonEvent>;
-  readonly onDidChangeState: vscode.Event<void>;
-
-  constructor(private readonly conn: OrchestratorConnection) {
-    this.onEvent = conn.onEvent;
-    this.onDidChangeState = conn.onDidChangeState;
-  }
-
-  get connected(): boolean {
-    return this.conn.connected;
-  }
-
-  get workspace(): string {
-    return this.conn.workspace;
-  }
-
+export class RegistryConnection extends ConnectionView implements ModelsSource {
   async client(): Promise<RegistryClient> {
     return new RegistryClient(await this.conn.start());
   }
