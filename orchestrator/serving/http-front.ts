@@ -161,7 +161,9 @@ export class HttpFront {
       if (action === 'feedback' && method === 'POST' && version === undefined) {
         const entries = feedbackEntries(await this.readJson(req), Date.now());
         for (const e of entries) core.feedbackLog.append(e);
-        await core.feedbackLog.flush();
+        // Labels are joined to logged predictions: once this answers, both are on disk, so a
+        // monitor check right after sees every labelled request (the request log is batched).
+        await Promise.all([core.feedbackLog.flush(), core.requestLog.flush()]);
         return { status: 200, body: { accepted: entries.length } };
       }
       if (['', 'ready', 'infer', 'feedback'].includes(action)) return notAllowed(method, url);
